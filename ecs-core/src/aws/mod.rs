@@ -1,0 +1,58 @@
+//! The one place that turns the user's AWS options into an SDK configuration; every client is built from it.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// How to reach AWS, from flags and settings. Unset fields fall back to the SDK's usual chain
+/// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `~/.aws/config`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `--region` or the `region` setting.
+    pub region: Option<String>,
+    /// `--endpoint-url`: send every request there (emulators).
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, first one included.
+    pub max_attempts: u32,
+}
+
+impl AwsOptions {
+    /// Default attempts per call: adaptive retry absorbs throttling without hammering the API.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+}
+
+/// Builds the SDK configuration. Reads no network; credentials are resolved on first use.
+pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
+    let attempts = if options.max_attempts == 0 { AwsOptions::DEFAULT_MAX_ATTEMPTS } else { options.max_attempts };
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(attempts));
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn flags_override_the_environment() {
+        let config = sdk_config(&AwsOptions {
+            region: Some("eu-west-3".to_owned()),
+            endpoint_url: Some("http://127.0.0.1:1".to_owned()),
+            ..AwsOptions::default()
+        })
+        .await;
+        assert_eq!(config.region().map(ToString::to_string).as_deref(), Some("eu-west-3"));
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:1"));
+        assert_eq!(config.retry_config().map(|r| r.max_attempts()), Some(AwsOptions::DEFAULT_MAX_ATTEMPTS));
+    }
+}

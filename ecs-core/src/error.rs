@@ -1,0 +1,53 @@
+//! The library's error type. Every variant says what went wrong and, through [`Error::help`], what to do next.
+
+use crate::config::SettingError;
+
+/// An error of any cargo-ecs operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more settings are invalid; nothing was done.
+    #[error("{} invalid setting{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Settings(Vec<SettingError>),
+    /// The Cargo workspace could not be read, or the package selection does not match it.
+    #[error("{message}")]
+    Workspace {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        help: Option<String>,
+    },
+    /// A command that a later release will provide.
+    #[error("`cargo ecs {command}` is not built yet")]
+    NotImplemented {
+        /// The subcommand.
+        command: &'static str,
+    },
+}
+
+impl Error {
+    /// A workspace error with a hint.
+    pub fn workspace(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self::Workspace { message: message.into(), help: Some(help.into()) }
+    }
+
+    /// What the user can do about it.
+    #[must_use]
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::Settings(_) => Some("fix the settings above; nothing was changed in AWS".to_owned()),
+            Self::Workspace { help, .. } => help.clone(),
+            Self::NotImplemented { .. } => {
+                Some("available now: `cargo ecs config` (with --explain) to check your settings".to_owned())
+            }
+        }
+    }
+
+    /// Whether the error is the user's input (settings, flags, workspace) rather than a failure while working.
+    #[must_use]
+    pub fn is_input_error(&self) -> bool {
+        matches!(self, Self::Settings(_) | Self::Workspace { .. })
+    }
+}
+
+/// Result with the library's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,10 @@
+//! The library behind `cargo ecs`: settings, build, image, registry, plan, apply and status.
+//!
+//! It never prints. Commands return data that the binary renders as text or JSON.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod workspace;
+
+pub use error::{Error, Result};
