@@ -1,1 +1,51 @@
-fn main() {}
+//! `cargo ecs`: ship a Rust web service to AWS Fargate. This binary parses arguments, runs the library and prints.
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::CargoCli;
+use crate::output::Printer;
+
+/// Exit code for a failure while working.
+const EXIT_FAILURE: u8 = 1;
+/// Exit code for invalid input: flags, settings, workspace.
+const EXIT_INVALID_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let CargoCli::Ecs(cli) = match CargoCli::try_parse_from(arguments()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(EXIT_INVALID_INPUT));
+        }
+    };
+    let printer = Printer::new(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            printer.warn(&format!("cannot start the async runtime: {error}"));
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(&cli, &printer)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            printer.error(&error);
+            ExitCode::from(if error.is_input_error() { EXIT_INVALID_INPUT } else { EXIT_FAILURE })
+        }
+    }
+}
+
+/// The process arguments, with `ecs` inserted when the binary is run directly as `cargo-ecs <command>`.
+fn arguments() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_none_or(|first| first != "ecs") {
+        args.insert(1.min(args.len()), "ecs".into());
+    }
+    args
+}

@@ -101,7 +101,10 @@ impl Workspace {
         if selection.workspace {
             if configured.is_empty() {
                 return Err(Error::workspace(
-                    format!("no member of the workspace at {} has [package.metadata.ecs]", self.root_manifest.display()),
+                    format!(
+                        "no member of the workspace at {} has [package.metadata.ecs]",
+                        self.root_manifest.display()
+                    ),
                     "add the section to the services you deploy (`cargo ecs init` in a member), or name them with -p",
                 ));
             }
@@ -113,7 +116,11 @@ impl Workspace {
         match configured.as_slice() {
             [only] => Ok(vec![*only]),
             _ => {
-                let candidates = if configured.is_empty() { names.clone() } else { configured.iter().map(|m| m.info.name.as_str()).collect() };
+                let candidates = if configured.is_empty() {
+                    names.clone()
+                } else {
+                    configured.iter().map(|m| m.info.name.as_str()).collect()
+                };
                 Err(Error::workspace(
                     format!("{} is a virtual workspace manifest: which package?", self.manifest.display()),
                     format!("name one with -p ({}) or use --workspace", candidates.join(", ")),

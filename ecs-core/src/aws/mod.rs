@@ -25,8 +25,8 @@ impl AwsOptions {
 /// Builds the SDK configuration. Reads no network; credentials are resolved on first use.
 pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
     let attempts = if options.max_attempts == 0 { AwsOptions::DEFAULT_MAX_ATTEMPTS } else { options.max_attempts };
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(attempts));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(attempts));
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -53,6 +53,6 @@ mod tests {
         .await;
         assert_eq!(config.region().map(ToString::to_string).as_deref(), Some("eu-west-3"));
         assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:1"));
-        assert_eq!(config.retry_config().map(|r| r.max_attempts()), Some(AwsOptions::DEFAULT_MAX_ATTEMPTS));
+        assert_eq!(config.retry_config().map(RetryConfig::max_attempts), Some(AwsOptions::DEFAULT_MAX_ATTEMPTS));
     }
 }

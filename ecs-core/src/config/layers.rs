@@ -51,7 +51,8 @@ pub fn from_metadata(
             for (name, overlay) in overlays {
                 let overlay_src = overlay_source(name);
                 if let Err(invalid) = validate::environment_name(name) {
-                    errors.push(SettingError::new(ENVIRONMENTS, Some(&base.source), invalid.message).help(invalid.help));
+                    errors
+                        .push(SettingError::new(ENVIRONMENTS, Some(&base.source), invalid.message).help(invalid.help));
                     continue;
                 }
                 let Some(overlay) = overlay.as_object() else {
@@ -94,8 +95,12 @@ fn flatten(table: &Map<String, Value>, source: &Source, errors: &mut Vec<Setting
                     }
                 }
                 None => errors.push(
-                    SettingError::new(name.as_str(), Some(source), format!("must be a table, found {}", type_name(value)))
-                        .help(format!("write it as a table: `{name} = {{ ... }}` or a [..ecs.{name}] section")),
+                    SettingError::new(
+                        name.as_str(),
+                        Some(source),
+                        format!("must be a table, found {}", type_name(value)),
+                    )
+                    .help(format!("write it as a table: `{name} = {{ ... }}` or a [..ecs.{name}] section")),
                 ),
             }
         } else {
@@ -134,8 +139,12 @@ fn insert_checked(
                 Value::Bool(b) => values.insert(entry_path, Value::String(b.to_string())),
                 other => {
                     errors.push(
-                        SettingError::new(entry_path, Some(source), format!("must be a string, found {}", type_name(other)))
-                            .help("each entry is NAME = \"value\""),
+                        SettingError::new(
+                            entry_path,
+                            Some(source),
+                            format!("must be a string, found {}", type_name(other)),
+                        )
+                        .help("each entry is NAME = \"value\""),
                     );
                     None
                 }
@@ -148,8 +157,12 @@ fn insert_checked(
             values.insert(path.to_owned(), value.clone());
         }
         Err(help) => errors.push(
-            SettingError::new(path, Some(source), format!("expected {}, found {}", expected(key.kind), describe(value)))
-                .help(help),
+            SettingError::new(
+                path,
+                Some(source),
+                format!("expected {}, found {}", expected(key.kind), describe(value)),
+            )
+            .help(help),
         ),
     }
 }
@@ -243,8 +256,12 @@ pub fn from_flags(flags: &[FlagSetting]) -> Result<Vec<Layer>, Vec<SettingError>
             Ok(Value::String(flag.value.clone()))
         } else if let Some(key) = schema::key(&flag.path).filter(|k| k.kind != Kind::Map) {
             parse_text(key.kind, &flag.value).map_err(|help| {
-                SettingError::new(&flag.path, Some(&source), format!("expected {}, found \"{}\"", expected(key.kind), flag.value))
-                    .help(help)
+                SettingError::new(
+                    &flag.path,
+                    Some(&source),
+                    format!("expected {}, found \"{}\"", expected(key.kind), flag.value),
+                )
+                .help(help)
             })
         } else {
             let all = schema::KEYS.iter().map(|k| k.path);
@@ -393,7 +410,9 @@ mod tests {
         let errors = errors_of(from_metadata(&json!({ "memroy": 512 }), package(), overlay));
         assert_eq!(
             errors,
-            vec!["`memroy` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): unknown setting\n  help: did you mean `memory`?"]
+            vec![
+                "`memroy` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): unknown setting\n  help: did you mean `memory`?"
+            ]
         );
         let errors = errors_of(from_metadata(&json!({ "dns": { "zne": "a.com" } }), package(), overlay));
         assert!(errors[0].contains("`dns.zne`") && errors[0].contains("did you mean `zone`?"), "{errors:?}");
@@ -419,11 +438,18 @@ mod tests {
 
     #[test]
     fn environment_overlays_are_checked_too() {
-        let errors = errors_of(from_metadata(&json!({ "environments": { "prod": { "cpus": 1 } } }), package(), overlay));
-        assert!(errors[0].starts_with("`cpus` (package environment `prod` in /w/app/Cargo.toml [package.metadata.ecs.environments.prod])"), "{errors:?}");
+        let errors =
+            errors_of(from_metadata(&json!({ "environments": { "prod": { "cpus": 1 } } }), package(), overlay));
+        assert!(
+            errors[0].starts_with(
+                "`cpus` (package environment `prod` in /w/app/Cargo.toml [package.metadata.ecs.environments.prod])"
+            ),
+            "{errors:?}"
+        );
         let errors = errors_of(from_metadata(&json!({ "environments": { "Prod": {} } }), package(), overlay));
         assert!(errors[0].contains("not a valid environment name"), "{errors:?}");
-        let errors = errors_of(from_metadata(&json!({ "environments": { "a": { "environments": {} } } }), package(), overlay));
+        let errors =
+            errors_of(from_metadata(&json!({ "environments": { "a": { "environments": {} } } }), package(), overlay));
         assert!(errors[0].contains("cannot be nested"), "{errors:?}");
     }
 
@@ -439,7 +465,8 @@ mod tests {
             ("PATH".to_owned(), "/bin".to_owned()),
         ]);
         let layers = from_env_vars(&vars).expect("valid");
-        let value_of = |path: &str| layers.iter().find_map(|l| l.values.get(path).map(|v| (v.clone(), l.source.clone())));
+        let value_of =
+            |path: &str| layers.iter().find_map(|l| l.values.get(path).map(|v| (v.clone(), l.source.clone())));
         assert_eq!(
             value_of("image.builder"),
             Some((json!("docker"), Source::EnvVar { name: "CARGO_ECS_IMAGE_BUILDER".to_owned() }))
@@ -457,8 +484,15 @@ mod tests {
         ]);
         let errors: Vec<String> = from_env_vars(&vars).expect_err("invalid").iter().map(ToString::to_string).collect();
         assert_eq!(errors.len(), 2);
-        assert!(errors[0].contains("CARGO_ECS_MEMROY") && errors[0].contains("did you mean CARGO_ECS_MEMORY?"), "{errors:?}");
-        assert!(errors[1].contains("`port` (environment variable CARGO_ECS_PORT): expected a whole number, found \"eighty\""), "{errors:?}");
+        assert!(
+            errors[0].contains("CARGO_ECS_MEMROY") && errors[0].contains("did you mean CARGO_ECS_MEMORY?"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1]
+                .contains("`port` (environment variable CARGO_ECS_PORT): expected a whole number, found \"eighty\""),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -85,7 +85,8 @@ pub fn resolve_workspace(workspace: &Workspace, request: &LoadRequest) -> Result
         stack.extend(package_layers.iter().map(|l| l.base.clone()));
         if let Some(environment) = &request.environment {
             let overlays = [&workspace_layers, &package_layers];
-            let found: Vec<Layer> = overlays.iter().filter_map(|l| l.as_ref()?.environments.get(environment).cloned()).collect();
+            let found: Vec<Layer> =
+                overlays.iter().filter_map(|l| l.as_ref()?.environments.get(environment).cloned()).collect();
             if found.is_empty() && errors.is_empty() {
                 errors.push(unknown_environment(environment, &member.info, &overlays));
             }

@@ -11,9 +11,7 @@ use super::error::SettingError;
 use super::layers::Layer;
 use super::names;
 use super::schema::{self, Kind};
-use super::settings::{
-    Architecture, Build, Dns, DnsType, Image, ImageBuilder, Libc, LoadBalancer, Settings,
-};
+use super::settings::{Architecture, Build, Dns, DnsType, Image, ImageBuilder, Libc, LoadBalancer, Settings};
 use super::source::Source;
 use super::units;
 use super::validate::{self, Check};
@@ -104,8 +102,12 @@ impl Resolver {
         let from_package = if environment.is_some() { "package name and --env" } else { "package name" };
         let service = self.string("service", &default_service, Some(from_package), validate::ecs_name);
         let cluster = self.string("cluster", &service, Some("service"), validate::ecs_name);
-        let repository =
-            self.string("repository", &names::repository(&package.name), Some("package name"), validate::ecr_repository);
+        let repository = self.string(
+            "repository",
+            &names::repository(&package.name),
+            Some("package name"),
+            validate::ecr_repository,
+        );
         let family = self.string("family", &service, Some("service"), validate::ecs_name);
         let container = self.string("container", &service, Some("service"), validate::ecs_name);
         let architecture = match self.string("architecture", "arm64", None, |_| Ok(())).as_str() {
@@ -125,8 +127,12 @@ impl Resolver {
                 ("health-check-interval", &interval.source)
             };
             self.errors.push(
-                SettingError::new(key, Some(source), format!("a timeout of {} s is not less than the interval of {} s", timeout.value, interval.value))
-                    .help("AWS requires `health-check-timeout` to be shorter than `health-check-interval`"),
+                SettingError::new(
+                    key,
+                    Some(source),
+                    format!("a timeout of {} s is not less than the interval of {} s", timeout.value, interval.value),
+                )
+                .help("AWS requires `health-check-timeout` to be shorter than `health-check-interval`"),
             );
         }
         let healthy_threshold = self.number("healthy-threshold", 2, None, |v| validate::in_range(v, 2, 10));
@@ -144,8 +150,12 @@ impl Resolver {
         for (name, secret) in &secrets {
             if env.contains_key(name) {
                 self.errors.push(
-                    SettingError::new(format!("secrets.{name}"), Some(&secret.source), format!("`{name}` is set both in `env` and in `secrets`"))
-                        .help("ECS rejects a variable defined twice: keep it in one of the two tables"),
+                    SettingError::new(
+                        format!("secrets.{name}"),
+                        Some(&secret.source),
+                        format!("`{name}` is set both in `env` and in `secrets`"),
+                    )
+                    .help("ECS rejects a variable defined twice: keep it in one of the two tables"),
                 );
             }
         }
@@ -157,19 +167,19 @@ impl Resolver {
         let vpc = self.optional_string("vpc", |v| validate::resource_id(v, "vpc"));
         let subnets = self.list("subnets", |v| validate::resource_id(v, "subnet"));
         let lb_enabled = self.boolean("load-balancer.enabled", true, None);
-        let lb_name = self.string("load-balancer.name", &names::elb_name(&service), Some("service"), |v| validate::elb_name(v, true));
+        let lb_name = self
+            .string("load-balancer.name", &names::elb_name(&service), Some("service"), |v| validate::elb_name(v, true));
         let target_group =
-            self.string("load-balancer.target-group", &names::elb_name(&service), Some("service"), |v| validate::elb_name(v, false));
+            self.string("load-balancer.target-group", &names::elb_name(&service), Some("service"), |v| {
+                validate::elb_name(v, false)
+            });
         let certificate = self.optional_string("load-balancer.certificate", validate::certificate);
         let assign_public_ip = self.boolean("assign-public-ip", !lb_enabled, Some("load-balancer.enabled"));
         if !lb_enabled {
             self.refuse_without_load_balancer(certificate.as_ref().map(|c| &c.source));
         }
-        let load_balancer = lb_enabled.then(|| LoadBalancer {
-            name: lb_name,
-            target_group,
-            certificate: certificate.map(|c| c.value),
-        });
+        let load_balancer =
+            lb_enabled.then(|| LoadBalancer { name: lb_name, target_group, certificate: certificate.map(|c| c.value) });
         let dns = self.dns(lb_enabled);
         let image = self.image(cwd);
         let build = Build {
@@ -225,11 +235,18 @@ impl Resolver {
             let name = set.value.as_str().unwrap_or_default().to_owned();
             if !package.bins.contains(&name) {
                 let help = match schema::did_you_mean(&name, package.bins.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`? binaries of `{}`: {}", package.name, package.bins.join(", ")),
-                    None if package.bins.is_empty() => format!("`{}` has no binary target", package.name),
+                    Some(s) => {
+                        format!("did you mean `{s}`? binaries of `{}`: {}", package.name, package.bins.join(", "))
+                    }
+                    None if package.bins.is_empty() => {
+                        format!("`{}` has no binary target", package.name)
+                    }
                     None => format!("binaries of `{}`: {}", package.name, package.bins.join(", ")),
                 };
-                self.errors.push(SettingError::new("bin", Some(&set.source), format!("`{name}` is not a binary of this package")).help(help));
+                self.errors.push(
+                    SettingError::new("bin", Some(&set.source), format!("`{name}` is not a binary of this package"))
+                        .help(help),
+                );
             }
             return name;
         }
@@ -244,15 +261,23 @@ impl Resolver {
             }
             [] => {
                 self.errors.push(
-                    SettingError::new("bin", None, format!("package `{}` ({manifest}) has no binary target", package.name))
-                        .help("a service needs a binary: add src/main.rs or a [[bin]] target"),
+                    SettingError::new(
+                        "bin",
+                        None,
+                        format!("package `{}` ({manifest}) has no binary target", package.name),
+                    )
+                    .help("a service needs a binary: add src/main.rs or a [[bin]] target"),
                 );
                 String::new()
             }
             many => {
                 self.errors.push(
-                    SettingError::new("bin", None, format!("package `{}` ({manifest}) has several binaries: {}", package.name, many.join(", ")))
-                        .help(format!("choose one with `bin = \"{}\"` in [package.metadata.ecs] of {manifest}", many[0])),
+                    SettingError::new(
+                        "bin",
+                        None,
+                        format!("package `{}` ({manifest}) has several binaries: {}", package.name, many.join(", ")),
+                    )
+                    .help(format!("choose one with `bin = \"{}\"` in [package.metadata.ecs] of {manifest}", many[0])),
                 );
                 String::new()
             }
@@ -264,15 +289,22 @@ impl Resolver {
         let cpu = self.parse_size(&cpu_entry, "cpu", units::parse_cpu);
         let memory_entry = self.entry("memory", Value::from(512), None);
         let memory = self.parse_size(&memory_entry, "memory", units::parse_memory);
-        let (Some(cpu), Some(memory)) = (cpu, memory) else { return (0, 0) };
+        let (Some(cpu), Some(memory)) = (cpu, memory) else {
+            return (0, 0);
+        };
         if !units::fargate_cpus().contains(&cpu) {
-            let sizes: Vec<String> = units::fargate_cpus().iter().map(|c| format!("{c} ({})", units::vcpu_label(*c))).collect();
+            let sizes: Vec<String> =
+                units::fargate_cpus().iter().map(|c| format!("{c} ({})", units::vcpu_label(*c))).collect();
             self.errors.push(
                 SettingError::new("cpu", Some(&cpu_entry.source), format!("{cpu} CPU units is not a Fargate size"))
                     .help(format!("use one of {}", sizes.join(", "))),
             );
         } else if !units::fargate_memories(cpu).contains(&memory) {
-            let mut help = format!("with cpu {cpu} ({}), memory must be {}", units::vcpu_label(cpu), units::describe_memories(cpu));
+            let mut help = format!(
+                "with cpu {cpu} ({}), memory must be {}",
+                units::vcpu_label(cpu),
+                units::describe_memories(cpu)
+            );
             let cpus = units::fargate_cpus_for(memory);
             if !cpus.is_empty() {
                 let list: Vec<String> = cpus.iter().map(u32::to_string).collect();
@@ -285,7 +317,12 @@ impl Resolver {
                 ("cpu", &cpu_entry.source)
             };
             self.errors.push(
-                SettingError::new(key, Some(source), format!("{memory} MiB with {cpu} CPU units is not a Fargate size")).help(help),
+                SettingError::new(
+                    key,
+                    Some(source),
+                    format!("{memory} MiB with {cpu} CPU units is not a Fargate size"),
+                )
+                .help(help),
             );
         }
         (cpu, memory)
@@ -298,7 +335,11 @@ impl Resolver {
         };
         parse(&text)
             .map_err(|message| {
-                let help = if key == "cpu" { "write units (512) or vCPUs (\"0.5 vCPU\")" } else { "write MiB (1024) or \"1 GB\" / \"512 MiB\"" };
+                let help = if key == "cpu" {
+                    "write units (512) or vCPUs (\"0.5 vCPU\")"
+                } else {
+                    "write MiB (1024) or \"1 GB\" / \"512 MiB\""
+                };
                 self.errors.push(SettingError::new(key, Some(&entry.source), message).help(help));
             })
             .ok()
@@ -307,8 +348,12 @@ impl Resolver {
     fn refuse_without_load_balancer(&mut self, certificate: Option<&Source>) {
         if let Some(source) = certificate {
             self.errors.push(
-                SettingError::new("load-balancer.certificate", Some(source), "a certificate needs the load balancer, which is disabled")
-                    .help("remove `load-balancer.certificate`, or set `load-balancer.enabled = true`"),
+                SettingError::new(
+                    "load-balancer.certificate",
+                    Some(source),
+                    "a certificate needs the load balancer, which is disabled",
+                )
+                .help("remove `load-balancer.certificate`, or set `load-balancer.enabled = true`"),
             );
         }
     }
@@ -327,15 +372,23 @@ impl Resolver {
             (None, None) => return None,
             (Some(zone), None) => {
                 self.errors.push(
-                    SettingError::new("dns.name", None, format!("`dns.zone` is set ({}) but `dns.name` is not", zone.source))
-                        .help(format!("set the record's name, e.g. dns.name = \"api\" for api.{}", zone.value)),
+                    SettingError::new(
+                        "dns.name",
+                        None,
+                        format!("`dns.zone` is set ({}) but `dns.name` is not", zone.source),
+                    )
+                    .help(format!("set the record's name, e.g. dns.name = \"api\" for api.{}", zone.value)),
                 );
                 return None;
             }
             (None, Some(name)) => {
                 self.errors.push(
-                    SettingError::new("dns.zone", None, format!("`dns.name` is set ({}) but `dns.zone` is not", name.source))
-                        .help("set the hosted zone, e.g. dns.zone = \"example.com\""),
+                    SettingError::new(
+                        "dns.zone",
+                        None,
+                        format!("`dns.name` is set ({}) but `dns.zone` is not", name.source),
+                    )
+                    .help("set the hosted zone, e.g. dns.zone = \"example.com\""),
                 );
                 return None;
             }
@@ -351,14 +404,24 @@ impl Resolver {
         let zone_name = zone.value.trim_end_matches('.').to_ascii_lowercase();
         if !lb_enabled {
             self.errors.push(
-                SettingError::new("dns.zone", Some(&zone.source), "a DNS record needs the load balancer, which is disabled")
-                    .help("tasks without a load balancer change IP on every deploy: enable the load balancer or remove [dns]"),
+                SettingError::new(
+                    "dns.zone",
+                    Some(&zone.source),
+                    "a DNS record needs the load balancer, which is disabled",
+                )
+                .help(
+                    "tasks without a load balancer change IP on every deploy: enable the load balancer or remove [dns]",
+                ),
             );
         }
         if record_type == DnsType::Cname && full == zone_name {
             self.errors.push(
-                SettingError::new("dns.type", Some(&name.source), format!("a CNAME cannot stand at the zone apex ({full})"))
-                    .help("use dns.type = \"alias\" for the apex, or a name below it"),
+                SettingError::new(
+                    "dns.type",
+                    Some(&name.source),
+                    format!("a CNAME cannot stand at the zone apex ({full})"),
+                )
+                .help("use dns.type = \"alias\" for the apex, or a name below it"),
             );
         }
         Some(Dns { zone: zone_name, name: full, record_type })
@@ -388,16 +451,24 @@ impl Resolver {
         };
         if builder == ImageBuilder::Oci && dockerfile.is_some() {
             self.errors.push(
-                SettingError::new("image.builder", Some(&builder_entry.source), "the oci builder does not read Dockerfiles")
-                    .help("set image.builder = \"docker\" to build your Dockerfile, or remove image.dockerfile"),
+                SettingError::new(
+                    "image.builder",
+                    Some(&builder_entry.source),
+                    "the oci builder does not read Dockerfiles",
+                )
+                .help("set image.builder = \"docker\" to build your Dockerfile, or remove image.dockerfile"),
             );
         }
         let base = self.sourced_string("image.base", "scratch", validate::image_reference);
         let base_valid = !self.errors.iter().any(|e| e.key == "image.base");
         if base_valid && builder == ImageBuilder::Oci && base.value != "scratch" {
             self.errors.push(
-                SettingError::new("image.base", Some(&base.source), format!("the oci builder builds FROM scratch only, not \"{}\"", base.value))
-                    .help("set image.builder = \"docker\" to build on another base image"),
+                SettingError::new(
+                    "image.base",
+                    Some(&base.source),
+                    format!("the oci builder builds FROM scratch only, not \"{}\"", base.value),
+                )
+                .help("set image.builder = \"docker\" to build on another base image"),
             );
         }
         let libc_entry = self.entry("image.libc", Value::from("musl"), None);
@@ -413,10 +484,8 @@ impl Resolver {
 
     /// Takes a value out of the merged layers, or the default; records it for `--explain`.
     fn entry(&mut self, path: &str, default: Value, from: Option<&str>) -> Sourced<Value> {
-        let (value, source) = self
-            .merged
-            .remove(path)
-            .unwrap_or_else(|| (default, Source::Default { from: from.map(str::to_owned) }));
+        let (value, source) =
+            self.merged.remove(path).unwrap_or_else(|| (default, Source::Default { from: from.map(str::to_owned) }));
         self.explain.push(Explained { key: path.to_owned(), value: value.clone(), source: source.clone() });
         Sourced { value, source }
     }
@@ -431,10 +500,14 @@ impl Resolver {
     fn check(&mut self, path: &str, source: &Source, check: Check) -> bool {
         match check {
             Ok(()) => true,
-            Err(_) if matches!(source, Source::Default { from: Some(f) } if self.errors.iter().any(|e| &e.key == f)) => false,
+            Err(_) if matches!(source, Source::Default { from: Some(f) } if self.errors.iter().any(|e| &e.key == f)) => {
+                false
+            }
             Err(invalid) => {
                 let help = match source {
-                    Source::Default { .. } => format!("{}; the default did not fit, so set `{path}` yourself", invalid.help),
+                    Source::Default { .. } => {
+                        format!("{}; the default did not fit, so set `{path}` yourself", invalid.help)
+                    }
                     _ => invalid.help,
                 };
                 self.errors.push(SettingError::new(path, Some(source), invalid.message).help(help));

@@ -81,49 +81,209 @@ pub const ENVIRONMENTS: &str = "environments";
 
 /// Every setting, in the order they are documented and explained.
 pub const KEYS: &[Key] = &[
-    Key { path: "bin", kind: Kind::Str, default: "the package's only binary", doc: "Which binary target to ship; required when the package has several." },
+    Key {
+        path: "bin",
+        kind: Kind::Str,
+        default: "the package's only binary",
+        doc: "Which binary target to ship; required when the package has several.",
+    },
     Key { path: "service", kind: Kind::Str, default: "package name (+ \"-ENV\" with --env)", doc: "ECS service name." },
-    Key { path: "cluster", kind: Kind::Str, default: "package name (+ \"-ENV\" with --env)", doc: "ECS cluster name; services that name the same cluster share it." },
-    Key { path: "repository", kind: Kind::Str, default: "package name, lower-cased", doc: "ECR repository for the image (shared by all environments)." },
+    Key {
+        path: "cluster",
+        kind: Kind::Str,
+        default: "package name (+ \"-ENV\" with --env)",
+        doc: "ECS cluster name; services that name the same cluster share it.",
+    },
+    Key {
+        path: "repository",
+        kind: Kind::Str,
+        default: "package name, lower-cased",
+        doc: "ECR repository for the image (shared by all environments).",
+    },
     Key { path: "family", kind: Kind::Str, default: "service", doc: "Task definition family." },
     Key { path: "container", kind: Kind::Str, default: "service", doc: "Container name inside the task." },
-    Key { path: "architecture", kind: Kind::Choice(&["arm64", "x86_64"]), default: "arm64", doc: "CPU architecture of the image and the task (ARM64 Fargate costs about 20 % less)." },
-    Key { path: "cpu", kind: Kind::Cpu, default: "256", doc: "Task CPU units (1024 = 1 vCPU), as 512 or \"0.5 vCPU\"; must pair with memory as Fargate allows." },
-    Key { path: "memory", kind: Kind::Memory, default: "512", doc: "Task memory in MiB, as 1024 or \"1 GB\" / \"512 MiB\"." },
+    Key {
+        path: "architecture",
+        kind: Kind::Choice(&["arm64", "x86_64"]),
+        default: "arm64",
+        doc: "CPU architecture of the image and the task (ARM64 Fargate costs about 20 % less).",
+    },
+    Key {
+        path: "cpu",
+        kind: Kind::Cpu,
+        default: "256",
+        doc: "Task CPU units (1024 = 1 vCPU), as 512 or \"0.5 vCPU\"; must pair with memory as Fargate allows.",
+    },
+    Key {
+        path: "memory",
+        kind: Kind::Memory,
+        default: "512",
+        doc: "Task memory in MiB, as 1024 or \"1 GB\" / \"512 MiB\".",
+    },
     Key { path: "port", kind: Kind::Int, default: "80", doc: "Port the container listens on." },
-    Key { path: "health-check-path", kind: Kind::Str, default: "/", doc: "HTTP path the load balancer probes; must answer 200-399." },
-    Key { path: "health-check-interval", kind: Kind::Int, default: "10", doc: "Seconds between health checks (5-300)." },
-    Key { path: "health-check-timeout", kind: Kind::Int, default: "5", doc: "Seconds before a health check fails (2-120, less than the interval)." },
-    Key { path: "healthy-threshold", kind: Kind::Int, default: "2", doc: "Consecutive successes before a target is healthy (2-10)." },
-    Key { path: "unhealthy-threshold", kind: Kind::Int, default: "3", doc: "Consecutive failures before a target is unhealthy (2-10)." },
-    Key { path: "deregistration-delay", kind: Kind::Int, default: "15", doc: "Seconds the load balancer drains an old task (0-3600; AWS's own default is 300)." },
-    Key { path: "health-check-grace-period", kind: Kind::Int, default: "10", doc: "Seconds ECS ignores failing load balancer health checks of a new task." },
-    Key { path: "desired-count", kind: Kind::Int, default: "1 (on create; an update keeps the running count unless set)", doc: "Number of tasks to run (0-5000)." },
-    Key { path: "spot", kind: Kind::Bool, default: "false", doc: "Run on FARGATE_SPOT (with one FARGATE task as base)." },
-    Key { path: "env", kind: Kind::Map, default: "{}", doc: "Environment variables of the container: NAME = \"value\"." },
-    Key { path: "secrets", kind: Kind::Map, default: "{}", doc: "Secrets as environment variables: NAME = SSM parameter name or ARN, or Secrets Manager ARN." },
+    Key {
+        path: "health-check-path",
+        kind: Kind::Str,
+        default: "/",
+        doc: "HTTP path the load balancer probes; must answer 200-399.",
+    },
+    Key {
+        path: "health-check-interval",
+        kind: Kind::Int,
+        default: "10",
+        doc: "Seconds between health checks (5-300).",
+    },
+    Key {
+        path: "health-check-timeout",
+        kind: Kind::Int,
+        default: "5",
+        doc: "Seconds before a health check fails (2-120, less than the interval).",
+    },
+    Key {
+        path: "healthy-threshold",
+        kind: Kind::Int,
+        default: "2",
+        doc: "Consecutive successes before a target is healthy (2-10).",
+    },
+    Key {
+        path: "unhealthy-threshold",
+        kind: Kind::Int,
+        default: "3",
+        doc: "Consecutive failures before a target is unhealthy (2-10).",
+    },
+    Key {
+        path: "deregistration-delay",
+        kind: Kind::Int,
+        default: "15",
+        doc: "Seconds the load balancer drains an old task (0-3600; AWS's own default is 300).",
+    },
+    Key {
+        path: "health-check-grace-period",
+        kind: Kind::Int,
+        default: "10",
+        doc: "Seconds ECS ignores failing load balancer health checks of a new task.",
+    },
+    Key {
+        path: "desired-count",
+        kind: Kind::Int,
+        default: "1 (on create; an update keeps the running count unless set)",
+        doc: "Number of tasks to run (0-5000).",
+    },
+    Key {
+        path: "spot",
+        kind: Kind::Bool,
+        default: "false",
+        doc: "Run on FARGATE_SPOT (with one FARGATE task as base).",
+    },
+    Key {
+        path: "env",
+        kind: Kind::Map,
+        default: "{}",
+        doc: "Environment variables of the container: NAME = \"value\".",
+    },
+    Key {
+        path: "secrets",
+        kind: Kind::Map,
+        default: "{}",
+        doc: "Secrets as environment variables: NAME = SSM parameter name or ARN, or Secrets Manager ARN.",
+    },
     Key { path: "tags", kind: Kind::Map, default: "{}", doc: "Extra tags on every resource created: KEY = \"value\"." },
-    Key { path: "execution-role", kind: Kind::Str, default: "SERVICE-execution", doc: "Task execution role: a role name (created when missing) or a role ARN (used as is)." },
-    Key { path: "task-role", kind: Kind::Str, default: "none", doc: "Role the application's code runs as: a role name (created when missing) or a role ARN." },
-    Key { path: "log-retention-days", kind: Kind::Int, default: "30", doc: "CloudWatch Logs retention, one of the values CloudWatch accepts." },
+    Key {
+        path: "execution-role",
+        kind: Kind::Str,
+        default: "SERVICE-execution",
+        doc: "Task execution role: a role name (created when missing) or a role ARN (used as is).",
+    },
+    Key {
+        path: "task-role",
+        kind: Kind::Str,
+        default: "none",
+        doc: "Role the application's code runs as: a role name (created when missing) or a role ARN.",
+    },
+    Key {
+        path: "log-retention-days",
+        kind: Kind::Int,
+        default: "30",
+        doc: "CloudWatch Logs retention, one of the values CloudWatch accepts.",
+    },
     Key { path: "region", kind: Kind::Str, default: "from the AWS profile / AWS_REGION", doc: "AWS region." },
     Key { path: "vpc", kind: Kind::Str, default: "the default VPC", doc: "VPC id (vpc-...)." },
-    Key { path: "subnets", kind: Kind::List, default: "the VPC's subnets", doc: "Subnet ids (subnet-...) for the tasks and the load balancer." },
-    Key { path: "assign-public-ip", kind: Kind::Bool, default: "false behind a load balancer, true without", doc: "Give tasks a public IP (needed to pull images in subnets without a NAT gateway)." },
-    Key { path: "load-balancer.enabled", kind: Kind::Bool, default: "true", doc: "Put the service behind an internet-facing Application Load Balancer." },
-    Key { path: "load-balancer.name", kind: Kind::Str, default: "service (made a valid ALB name)", doc: "Load balancer name: at most 32 letters, digits and hyphens." },
-    Key { path: "load-balancer.target-group", kind: Kind::Str, default: "service (made a valid target group name)", doc: "Target group name: at most 32 letters, digits and hyphens." },
-    Key { path: "load-balancer.certificate", kind: Kind::Str, default: "none (HTTP only)", doc: "ACM certificate ARN, or a domain such as \"*.example.com\" looked up among issued certificates; enables HTTPS on 443 and redirects HTTP to it." },
+    Key {
+        path: "subnets",
+        kind: Kind::List,
+        default: "the VPC's subnets",
+        doc: "Subnet ids (subnet-...) for the tasks and the load balancer.",
+    },
+    Key {
+        path: "assign-public-ip",
+        kind: Kind::Bool,
+        default: "false behind a load balancer, true without",
+        doc: "Give tasks a public IP (needed to pull images in subnets without a NAT gateway).",
+    },
+    Key {
+        path: "load-balancer.enabled",
+        kind: Kind::Bool,
+        default: "true",
+        doc: "Put the service behind an internet-facing Application Load Balancer.",
+    },
+    Key {
+        path: "load-balancer.name",
+        kind: Kind::Str,
+        default: "service (made a valid ALB name)",
+        doc: "Load balancer name: at most 32 letters, digits and hyphens.",
+    },
+    Key {
+        path: "load-balancer.target-group",
+        kind: Kind::Str,
+        default: "service (made a valid target group name)",
+        doc: "Target group name: at most 32 letters, digits and hyphens.",
+    },
+    Key {
+        path: "load-balancer.certificate",
+        kind: Kind::Str,
+        default: "none (HTTP only)",
+        doc: "ACM certificate ARN, or a domain such as \"*.example.com\" looked up among issued certificates; enables HTTPS on 443 and redirects HTTP to it.",
+    },
     Key { path: "dns.zone", kind: Kind::Str, default: "none", doc: "Route 53 hosted zone name, e.g. \"example.com\"." },
-    Key { path: "dns.name", kind: Kind::Str, default: "none", doc: "Record name within the zone, e.g. \"api\" (or \"api.example.com\")." },
-    Key { path: "dns.type", kind: Kind::Choice(&["alias", "cname"]), default: "alias", doc: "An alias A record to the load balancer, or a CNAME." },
-    Key { path: "image.builder", kind: Kind::Choice(&["oci", "docker"]), default: "oci (docker when image.dockerfile is set)", doc: "Build the image without Docker (oci) or with the Docker Engine (docker)." },
-    Key { path: "image.dockerfile", kind: Kind::Str, default: "none (rendered from templates/)", doc: "Your own Dockerfile, relative to the Cargo.toml that sets it (needs builder = \"docker\")." },
+    Key {
+        path: "dns.name",
+        kind: Kind::Str,
+        default: "none",
+        doc: "Record name within the zone, e.g. \"api\" (or \"api.example.com\").",
+    },
+    Key {
+        path: "dns.type",
+        kind: Kind::Choice(&["alias", "cname"]),
+        default: "alias",
+        doc: "An alias A record to the load balancer, or a CNAME.",
+    },
+    Key {
+        path: "image.builder",
+        kind: Kind::Choice(&["oci", "docker"]),
+        default: "oci (docker when image.dockerfile is set)",
+        doc: "Build the image without Docker (oci) or with the Docker Engine (docker).",
+    },
+    Key {
+        path: "image.dockerfile",
+        kind: Kind::Str,
+        default: "none (rendered from templates/)",
+        doc: "Your own Dockerfile, relative to the Cargo.toml that sets it (needs builder = \"docker\").",
+    },
     Key { path: "image.base", kind: Kind::Str, default: "scratch", doc: "Base image of the rendered image." },
-    Key { path: "image.libc", kind: Kind::Choice(&["musl", "gnu"]), default: "musl", doc: "Link against musl (static) or glibc (needs a base image with glibc)." },
+    Key {
+        path: "image.libc",
+        kind: Kind::Choice(&["musl", "gnu"]),
+        default: "musl",
+        doc: "Link against musl (static) or glibc (needs a base image with glibc).",
+    },
     Key { path: "build.profile", kind: Kind::Str, default: "release", doc: "Cargo profile to build with." },
     Key { path: "build.features", kind: Kind::List, default: "[]", doc: "Cargo features to enable." },
-    Key { path: "build.no-default-features", kind: Kind::Bool, default: "false", doc: "Build without the package's default features." },
+    Key {
+        path: "build.no-default-features",
+        kind: Kind::Bool,
+        default: "false",
+        doc: "Build without the package's default features.",
+    },
 ];
 
 /// The key with this exact dotted path.
@@ -142,11 +302,8 @@ pub fn map_key_of(path: &str) -> Option<&'static Key> {
 /// The names that may stand at one level of a settings table: the top level (`table = None`) or a sub-table.
 #[must_use]
 pub fn names_in(table: Option<&str>) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = KEYS
-        .iter()
-        .filter(|k| k.table() == table)
-        .map(|k| k.path.rsplit('.').next().unwrap_or(k.path))
-        .collect();
+    let mut names: Vec<&'static str> =
+        KEYS.iter().filter(|k| k.table() == table).map(|k| k.path.rsplit('.').next().unwrap_or(k.path)).collect();
     if table.is_none() {
         names.extend(TABLES);
     }

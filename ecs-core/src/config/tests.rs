@@ -15,7 +15,11 @@ fn workspace(workspace_ecs: Value, package_ecs: Value) -> Workspace {
         root_manifest: PathBuf::from(ROOT),
         ecs_metadata: workspace_ecs,
         members: vec![Member {
-            info: PackageInfo { name: "app".to_owned(), manifest_path: PathBuf::from(APP), bins: vec!["app".to_owned()] },
+            info: PackageInfo {
+                name: "app".to_owned(),
+                manifest_path: PathBuf::from(APP),
+                bins: vec!["app".to_owned()],
+            },
             ecs_metadata: package_ecs,
         }],
         manifest: PathBuf::from(APP),
@@ -78,7 +82,11 @@ fn each_layer_overrides_the_one_before() {
         "environments": { "prod": { "memory": 2048, "desired-count": 2, "port": 9000 } } });
     let pkg = json!({ "memory": 4096, "port": 8081, "region": "eu-west-2",
         "environments": { "prod": { "port": 9001, "region": "eu-west-3" } } });
-    let req = request(Some("prod"), &[("CARGO_ECS_REGION", "us-west-2"), ("CARGO_ECS_DESIRED_COUNT", "3")], &["desired-count=4"]);
+    let req = request(
+        Some("prod"),
+        &[("CARGO_ECS_REGION", "us-west-2"), ("CARGO_ECS_DESIRED_COUNT", "3")],
+        &["desired-count=4"],
+    );
     let r = resolve_one(&ws, &pkg, &req);
     let s = &r.settings;
     // workspace < package < workspace env < package env < variables < flags
@@ -126,8 +134,11 @@ fn maps_merge_name_by_name() {
 fn explain_lists_every_setting_once_in_schema_order() {
     let r = resolve_one(&Value::Null, &json!({ "env": { "A": "1" } }), &request(None, &[], &[]));
     let keys: Vec<&str> = r.explain.iter().map(|e| e.key.as_str()).collect();
-    let expected: Vec<&str> =
-        schema::KEYS.iter().map(|k| if k.path == "env" { "env.A" } else { k.path }).filter(|k| *k != "secrets" && *k != "tags").collect();
+    let expected: Vec<&str> = schema::KEYS
+        .iter()
+        .map(|k| if k.path == "env" { "env.A" } else { k.path })
+        .filter(|k| *k != "secrets" && *k != "tags")
+        .collect();
     assert_eq!(keys, expected);
 }
 
@@ -144,10 +155,15 @@ fn invalid_fargate_sizes_name_the_setting_the_file_and_what_is_allowed() {
     let errs = errors(&Value::Null, &json!({ "cpu": 256, "memory": 4096 }), &request(None, &[], &[]));
     assert_eq!(
         errs,
-        vec!["`memory` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 4096 MiB with 256 CPU units is not a Fargate size\n  help: with cpu 256 (0.25 vCPU), memory must be 512, 1024, 2048 MiB; 4096 MiB pairs with cpu 512 or 1024 or 2048"]
+        vec![
+            "`memory` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 4096 MiB with 256 CPU units is not a Fargate size\n  help: with cpu 256 (0.25 vCPU), memory must be 512, 1024, 2048 MiB; 4096 MiB pairs with cpu 512 or 1024 or 2048"
+        ]
     );
     let errs = errors(&Value::Null, &json!({ "cpu": 300 }), &request(None, &[], &[]));
-    assert!(errs[0].contains("300 CPU units is not a Fargate size\n  help: use one of 256 (0.25 vCPU), 512 (0.5 vCPU)"), "{errs:?}");
+    assert!(
+        errs[0].contains("300 CPU units is not a Fargate size\n  help: use one of 256 (0.25 vCPU), 512 (0.5 vCPU)"),
+        "{errs:?}"
+    );
     let errs = errors(&Value::Null, &json!({ "memory": "lots" }), &request(None, &[], &[]));
     assert!(errs[0].contains("\"lots\" is not an amount of memory"), "{errs:?}");
 }
@@ -167,36 +183,126 @@ fn a_size_error_blames_the_value_set_last() {
 #[test]
 fn every_single_value_rule_reports_its_setting() {
     let cases: &[(Value, &str)] = &[
-        (json!({ "port": 0 }), "`port` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 0 is out of range\n  help: use a whole number from 1 to 65535"),
-        (json!({ "health-check-path": "health" }), "`health-check-path` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"health\" does not start with \"/\""),
-        (json!({ "log-retention-days": 13 }), "`log-retention-days` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 13 days is not a retention period CloudWatch Logs accepts\n  help: use one of 1, 3, 5, 7, 14, 30"),
-        (json!({ "load-balancer": { "name": "a-load-balancer-name-that-is-too-long" } }), "`load-balancer.name` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"a-load-balancer-name-that-is-too-long\" is 37 characters long; at most 32 are allowed"),
-        (json!({ "load-balancer": { "target-group": "-tg" } }), "`load-balancer.target-group` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"-tg\" is not a valid name"),
-        (json!({ "load-balancer": { "certificate": "arn:aws:acm:us-east-1:42:certificate/x" } }), "`load-balancer.certificate` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"arn:aws:acm:us-east-1:42:certificate/x\" has no 12-digit account id"),
-        (json!({ "execution-role": "arn:aws:iam::123456789012:policy/x" }), "`execution-role` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"arn:aws:iam::123456789012:policy/x\" is not an IAM role ARN"),
-        (json!({ "task-role": "bad role" }), "`task-role` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"bad role\" is not a valid IAM role name"),
-        (json!({ "region": "mars-1" }), "`region` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"mars-1\" is not an AWS region name"),
-        (json!({ "vpc": "vpc-123" }), "`vpc` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"vpc-123\" is not a vpc id"),
-        (json!({ "subnets": ["subnet-0123abcd", "sub-1"] }), "`subnets` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"sub-1\" is not a subnet id"),
-        (json!({ "service": "my.service" }), "`service` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"my.service\" is not a valid ECS name"),
-        (json!({ "cluster": "" }), "`cluster` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"\" is not a valid ECS name"),
-        (json!({ "repository": "Upper" }), "`repository` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"Upper\" is not a valid ECR repository name"),
-        (json!({ "family": "a/b" }), "`family` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"a/b\" is not a valid ECS name"),
-        (json!({ "container": "a b" }), "`container` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"a b\" is not a valid ECS name"),
-        (json!({ "desired-count": 5001 }), "`desired-count` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 5001 is out of range"),
-        (json!({ "health-check-interval": 4 }), "`health-check-interval` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 4 is out of range\n  help: use a whole number from 5 to 300"),
-        (json!({ "healthy-threshold": 11 }), "`healthy-threshold` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 11 is out of range"),
-        (json!({ "unhealthy-threshold": 1 }), "`unhealthy-threshold` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 1 is out of range"),
-        (json!({ "deregistration-delay": 3601 }), "`deregistration-delay` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 3601 is out of range"),
-        (json!({ "health-check-timeout": 10 }), "`health-check-timeout` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): a timeout of 10 s is not less than the interval of 10 s"),
-        (json!({ "env": { "1BAD": "x" } }), "`env.1BAD` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"1BAD\" is not a valid environment variable name"),
-        (json!({ "secrets": { "DB": "arn:aws:s3:us-east-1:123456789012:x" } }), "`secrets.DB` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"arn:aws:s3:us-east-1:123456789012:x\" is neither an SSM parameter ARN nor a Secrets Manager secret ARN"),
-        (json!({ "tags": { "aws:x": "y" } }), "`tags.aws:x` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): tag key \"aws:x\" uses a reserved prefix"),
-        (json!({ "dns": { "zone": "example.com", "name": "api.other.org." } }), "`dns.name` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"api.other.org.\" is not inside the zone \"example.com\""),
-        (json!({ "dns": { "zone": "localhost", "name": "api" } }), "`dns.zone` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"localhost\" is not a valid domain name"),
-        (json!({ "image": { "base": "bad image" } }), "`image.base` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"bad image\" is not an image reference"),
-        (json!({ "build": { "profile": "bad profile" } }), "`build.profile` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"bad profile\" is not a cargo profile name"),
-        (json!({ "bin": "ap" }), "`bin` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): `ap` is not a binary of this package\n  help: did you mean `app`? binaries of `app`: app"),
+        (
+            json!({ "port": 0 }),
+            "`port` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 0 is out of range\n  help: use a whole number from 1 to 65535",
+        ),
+        (
+            json!({ "health-check-path": "health" }),
+            "`health-check-path` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"health\" does not start with \"/\"",
+        ),
+        (
+            json!({ "log-retention-days": 13 }),
+            "`log-retention-days` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 13 days is not a retention period CloudWatch Logs accepts\n  help: use one of 1, 3, 5, 7, 14, 30",
+        ),
+        (
+            json!({ "load-balancer": { "name": "a-load-balancer-name-that-is-too-long" } }),
+            "`load-balancer.name` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"a-load-balancer-name-that-is-too-long\" is 37 characters long; at most 32 are allowed",
+        ),
+        (
+            json!({ "load-balancer": { "target-group": "-tg" } }),
+            "`load-balancer.target-group` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"-tg\" is not a valid name",
+        ),
+        (
+            json!({ "load-balancer": { "certificate": "arn:aws:acm:us-east-1:42:certificate/x" } }),
+            "`load-balancer.certificate` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"arn:aws:acm:us-east-1:42:certificate/x\" has no 12-digit account id",
+        ),
+        (
+            json!({ "execution-role": "arn:aws:iam::123456789012:policy/x" }),
+            "`execution-role` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"arn:aws:iam::123456789012:policy/x\" is not an IAM role ARN",
+        ),
+        (
+            json!({ "task-role": "bad role" }),
+            "`task-role` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"bad role\" is not a valid IAM role name",
+        ),
+        (
+            json!({ "region": "mars-1" }),
+            "`region` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"mars-1\" is not an AWS region name",
+        ),
+        (
+            json!({ "vpc": "vpc-123" }),
+            "`vpc` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"vpc-123\" is not a vpc id",
+        ),
+        (
+            json!({ "subnets": ["subnet-0123abcd", "sub-1"] }),
+            "`subnets` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"sub-1\" is not a subnet id",
+        ),
+        (
+            json!({ "service": "my.service" }),
+            "`service` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"my.service\" is not a valid ECS name",
+        ),
+        (
+            json!({ "cluster": "" }),
+            "`cluster` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"\" is not a valid ECS name",
+        ),
+        (
+            json!({ "repository": "Upper" }),
+            "`repository` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"Upper\" is not a valid ECR repository name",
+        ),
+        (
+            json!({ "family": "a/b" }),
+            "`family` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"a/b\" is not a valid ECS name",
+        ),
+        (
+            json!({ "container": "a b" }),
+            "`container` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"a b\" is not a valid ECS name",
+        ),
+        (
+            json!({ "desired-count": 5001 }),
+            "`desired-count` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 5001 is out of range",
+        ),
+        (
+            json!({ "health-check-interval": 4 }),
+            "`health-check-interval` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 4 is out of range\n  help: use a whole number from 5 to 300",
+        ),
+        (
+            json!({ "healthy-threshold": 11 }),
+            "`healthy-threshold` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 11 is out of range",
+        ),
+        (
+            json!({ "unhealthy-threshold": 1 }),
+            "`unhealthy-threshold` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 1 is out of range",
+        ),
+        (
+            json!({ "deregistration-delay": 3601 }),
+            "`deregistration-delay` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): 3601 is out of range",
+        ),
+        (
+            json!({ "health-check-timeout": 10 }),
+            "`health-check-timeout` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): a timeout of 10 s is not less than the interval of 10 s",
+        ),
+        (
+            json!({ "env": { "1BAD": "x" } }),
+            "`env.1BAD` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"1BAD\" is not a valid environment variable name",
+        ),
+        (
+            json!({ "secrets": { "DB": "arn:aws:s3:us-east-1:123456789012:x" } }),
+            "`secrets.DB` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"arn:aws:s3:us-east-1:123456789012:x\" is neither an SSM parameter ARN nor a Secrets Manager secret ARN",
+        ),
+        (
+            json!({ "tags": { "aws:x": "y" } }),
+            "`tags.aws:x` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): tag key \"aws:x\" uses a reserved prefix",
+        ),
+        (
+            json!({ "dns": { "zone": "example.com", "name": "api.other.org." } }),
+            "`dns.name` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"api.other.org.\" is not inside the zone \"example.com\"",
+        ),
+        (
+            json!({ "dns": { "zone": "localhost", "name": "api" } }),
+            "`dns.zone` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"localhost\" is not a valid domain name",
+        ),
+        (
+            json!({ "image": { "base": "bad image" } }),
+            "`image.base` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"bad image\" is not an image reference",
+        ),
+        (
+            json!({ "build": { "profile": "bad profile" } }),
+            "`build.profile` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): \"bad profile\" is not a cargo profile name",
+        ),
+        (
+            json!({ "bin": "ap" }),
+            "`bin` (package metadata in /w/app/Cargo.toml [package.metadata.ecs]): `ap` is not a binary of this package\n  help: did you mean `app`? binaries of `app`: app",
+        ),
     ];
     for (pkg, expected) in cases {
         let errs = errors(&Value::Null, pkg, &request(None, &[], &[]));
@@ -210,7 +316,9 @@ fn an_invalid_default_says_to_set_the_value() {
     let mut ws = workspace(Value::Null, json!({}));
     ws.members[0].info.name = "a".to_owned();
     ws.members[0].info.bins = vec!["a".to_owned()];
-    let Err(Error::Settings(errs)) = resolve_workspace(&ws, &request(None, &[], &[])) else { panic!("expected errors") };
+    let Err(Error::Settings(errs)) = resolve_workspace(&ws, &request(None, &[], &[])) else {
+        panic!("expected errors")
+    };
     assert_eq!(
         errs[0].to_string(),
         "`repository` (default (from package name)): \"a\" must be 2 to 256 characters long\n  help: use 2 to 256 lower-case letters and digits, separated by single '.', '_', '-' or '/' (e.g. \"team/api\"); the default did not fit, so set `repository` yourself"
@@ -224,9 +332,14 @@ fn combinations_are_checked() {
     assert!(errs[0].starts_with("`dns.name`: `dns.zone` is set (package metadata in /w/app/Cargo.toml [package.metadata.ecs]) but `dns.name` is not"), "{errs:?}");
     let errs = errors(&Value::Null, &json!({ "dns": { "zone": "example.com", "name": "@", "type": "cname" } }), &none);
     assert!(errs[0].contains("a CNAME cannot stand at the zone apex (example.com)"), "{errs:?}");
-    let errs = errors(&Value::Null, &json!({ "load-balancer": { "enabled": false }, "dns": { "zone": "example.com", "name": "api" } }), &none);
+    let errs = errors(
+        &Value::Null,
+        &json!({ "load-balancer": { "enabled": false }, "dns": { "zone": "example.com", "name": "api" } }),
+        &none,
+    );
     assert!(errs[0].contains("a DNS record needs the load balancer, which is disabled"), "{errs:?}");
-    let errs = errors(&Value::Null, &json!({ "load-balancer": { "enabled": false, "certificate": "*.example.com" } }), &none);
+    let errs =
+        errors(&Value::Null, &json!({ "load-balancer": { "enabled": false, "certificate": "*.example.com" } }), &none);
     assert!(errs[0].contains("a certificate needs the load balancer"), "{errs:?}");
     let errs = errors(&Value::Null, &json!({ "env": { "DB": "x" }, "secrets": { "DB": "/prod/db" } }), &none);
     assert!(errs[0].contains("`DB` is set both in `env` and in `secrets`"), "{errs:?}");
@@ -269,7 +382,12 @@ fn a_dockerfile_is_relative_to_the_manifest_that_names_it_and_picks_the_docker_b
 fn an_unknown_environment_is_an_error_with_a_suggestion() {
     let pkg = json!({ "environments": { "prod": {}, "staging": {} } });
     let errs = errors(&Value::Null, &pkg, &request(Some("prdo"), &[], &[]));
-    assert_eq!(errs, vec!["`environments` (flag --env prdo): environment `prdo` is not defined for package `app`\n  help: did you mean `prod`?"]);
+    assert_eq!(
+        errs,
+        vec![
+            "`environments` (flag --env prdo): environment `prdo` is not defined for package `app`\n  help: did you mean `prod`?"
+        ]
+    );
     let errs = errors(&Value::Null, &json!({}), &request(Some("qa"), &[], &[]));
     assert!(errs[0].contains("define it, even empty, as [package.metadata.ecs.environments.qa]"), "{errs:?}");
     // An overlay defined only in the workspace is enough.
@@ -280,10 +398,15 @@ fn an_unknown_environment_is_an_error_with_a_suggestion() {
 #[test]
 fn all_errors_are_reported_at_once_and_workspace_errors_once() {
     // Unknown keys and wrong kinds are all reported; values are checked once every key is known.
-    let errs = errors(&json!({ "memroy": 1 }), &json!({ "port": 0, "spot": "no" }), &request(None, &[("CARGO_ECS_PROT", "1")], &[]));
+    let errs = errors(
+        &json!({ "memroy": 1 }),
+        &json!({ "port": 0, "spot": "no" }),
+        &request(None, &[("CARGO_ECS_PROT", "1")], &[]),
+    );
     assert_eq!(errs.len(), 3, "{errs:?}");
     assert!(errs[0].contains("`memroy` (workspace metadata in /w/Cargo.toml [workspace.metadata.ecs])"), "{errs:?}");
-    let errs = errors(&Value::Null, &json!({ "port": 0, "log-retention-days": 2, "memory": 3000 }), &request(None, &[], &[]));
+    let errs =
+        errors(&Value::Null, &json!({ "port": 0, "log-retention-days": 2, "memory": 3000 }), &request(None, &[], &[]));
     assert_eq!(errs.len(), 3, "{errs:?}");
 }
 
@@ -310,11 +433,16 @@ fn binaries_are_chosen_or_asked_for() {
 fn selection_of_packages() {
     let mut ws = workspace(Value::Null, json!({}));
     ws.members.push(Member {
-        info: PackageInfo { name: "worker".to_owned(), manifest_path: "/w/worker/Cargo.toml".into(), bins: vec!["worker".to_owned()] },
+        info: PackageInfo {
+            name: "worker".to_owned(),
+            manifest_path: "/w/worker/Cargo.toml".into(),
+            bins: vec!["worker".to_owned()],
+        },
         ecs_metadata: Value::Null,
     });
     ws.manifest = PathBuf::from(ROOT);
-    let names = |sel: &Selection| -> Vec<String> { ws.select(sel).expect("ok").iter().map(|m| m.info.name.clone()).collect() };
+    let names =
+        |sel: &Selection| -> Vec<String> { ws.select(sel).expect("ok").iter().map(|m| m.info.name.clone()).collect() };
     assert_eq!(names(&Selection { workspace: true, ..Selection::default() }), vec!["app"]);
     assert_eq!(names(&Selection::default()), vec!["app"], "the only configured member of a virtual workspace");
     assert_eq!(names(&Selection { packages: vec!["worker".to_owned()], ..Selection::default() }), vec!["worker"]);

@@ -85,9 +85,7 @@ pub fn parse_cpu(text: &str) -> Result<u32, String> {
         return whole(vcpus * 1024.0)
             .ok_or_else(|| format!("\"{trimmed}\" is not a whole number of CPU units (1 vCPU = 1024 units)"));
     }
-    trimmed
-        .parse::<u32>()
-        .map_err(|_| format!("\"{trimmed}\" is neither CPU units (512) nor vCPUs (\"0.5 vCPU\")"))
+    trimmed.parse::<u32>().map_err(|_| format!("\"{trimmed}\" is neither CPU units (512) nor vCPUs (\"0.5 vCPU\")"))
 }
 
 /// Parses memory in MiB from an integer string ("1024") or with a unit ("1 GB", "0.5 GiB", "512 MiB", "512 MB").

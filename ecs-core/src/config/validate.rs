@@ -39,7 +39,8 @@ pub fn ecs_name(value: &str) -> Check {
 
 /// ECR repository names: 2-256 characters, lower case, path segments of `[a-z0-9]` joined by `.`, `_`, `-`.
 pub fn ecr_repository(value: &str) -> Check {
-    let help = "use 2 to 256 lower-case letters and digits, separated by single '.', '_', '-' or '/' (e.g. \"team/api\")";
+    let help =
+        "use 2 to 256 lower-case letters and digits, separated by single '.', '_', '-' or '/' (e.g. \"team/api\")";
     if value.len() < 2 || value.len() > 256 {
         return Err(invalid(format!("\"{value}\" must be 2 to 256 characters long"), help));
     }
@@ -236,11 +237,12 @@ pub fn region_name(value: &str) -> Check {
     let ok = parts.len() >= 3
         && parts[0].len() == 2
         && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit()));
+        && parts.last().is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit()));
     if !ok {
-        return Err(invalid(format!("\"{value}\" is not an AWS region name"), "use a region such as us-east-1 or eu-west-3"));
+        return Err(invalid(
+            format!("\"{value}\" is not an AWS region name"),
+            "use a region such as us-east-1 or eu-west-3",
+        ));
     }
     Ok(())
 }
@@ -273,7 +275,11 @@ pub fn domain_name(value: &str, wildcard: bool) -> Check {
     if name.len() > 253 || !body.contains('.') || !body.split('.').all(label_ok) {
         return Err(invalid(
             format!("\"{value}\" is not a valid domain name"),
-            if wildcard { "use a domain such as \"api.example.com\" or \"*.example.com\"" } else { "use a domain such as \"example.com\"" },
+            if wildcard {
+                "use a domain such as \"api.example.com\" or \"*.example.com\""
+            } else {
+                "use a domain such as \"example.com\""
+            },
         ));
     }
     Ok(())
@@ -303,7 +309,8 @@ pub fn record_in_zone(name: &str, zone: &str) -> Result<String, Invalid> {
 
 /// A tag: key 1-128 characters not starting with `aws:` (reserved by AWS) or `cargo-ecs:` (ours), value at most 256.
 pub fn tag(key: &str, value: &str) -> Check {
-    let help = "tag keys have 1 to 128 characters and may not start with \"aws:\" or \"cargo-ecs:\"; values at most 256";
+    let help =
+        "tag keys have 1 to 128 characters and may not start with \"aws:\" or \"cargo-ecs:\"; values at most 256";
     if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
         return Err(invalid(format!("tag \"{key}\" is too long or empty"), help));
     }
@@ -428,7 +435,9 @@ mod tests {
 
     #[test]
     fn certificates() {
-        assert!(certificate("arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666").is_ok());
+        assert!(
+            certificate("arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666").is_ok()
+        );
         assert!(certificate("*.example.com").is_ok());
         assert!(certificate("api.example.com").is_ok());
         assert!(help_of(certificate("arn:aws:iam::123456789012:role/x")).contains("not an ACM certificate ARN"));

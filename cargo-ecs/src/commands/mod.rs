@@ -1,0 +1,53 @@
+//! One module per command; each turns parsed arguments into library calls and hands results to the printer.
+
+mod config;
+
+use std::collections::BTreeMap;
+
+use ecs_core::config::{FlagSetting, LoadRequest, Resolved};
+use ecs_core::workspace::Selection;
+use ecs_core::{Error, Result};
+
+use crate::cli::{Command, EcsCli, GlobalArgs};
+use crate::output::Printer;
+
+/// Runs the command the user asked for.
+///
+/// # Errors
+/// Whatever the command reports.
+pub async fn run(cli: &EcsCli, printer: &Printer) -> Result<()> {
+    match &cli.command {
+        Command::Config(args) => config::run(&load_settings(&cli.global)?, args, printer),
+        Command::Init => Err(Error::NotImplemented { command: "init" }),
+        other => {
+            // Not built yet; the settings are still checked, so a mistake is reported now rather than later.
+            load_settings(&cli.global)?;
+            Err(Error::NotImplemented { command: other.name() })
+        }
+    }
+}
+
+/// Resolves the settings of the selected packages from the files, the environment and the flags.
+///
+/// # Errors
+/// Workspace errors and invalid settings.
+pub fn load_settings(global: &GlobalArgs) -> Result<Vec<Resolved>> {
+    let mut flags = Vec::new();
+    if let Some(region) = &global.region {
+        flags.push(FlagSetting { flag: "--region".to_owned(), path: "region".to_owned(), value: region.clone() });
+    }
+    for set in &global.sets {
+        flags.push(FlagSetting::parse_set(set).map_err(|e| Error::Settings(vec![e]))?);
+    }
+    let env_vars: BTreeMap<String, String> = std::env::vars().collect();
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::workspace(format!("the current directory cannot be read: {e}"), "cd into your package"))?;
+    ecs_core::config::load(&LoadRequest {
+        manifest_path: global.manifest_path.clone(),
+        selection: Selection { packages: global.packages.clone(), workspace: global.workspace },
+        environment: global.environment.clone(),
+        env_vars,
+        flags,
+        cwd,
+    })
+}
