@@ -1,1 +1,155 @@
+//! Harness for the end-to-end tests: run the real `cargo-ecs` binary on fixture workspaces, and read AWS state
+//! from the local stack with an independent client (boto3, `tests/stack/snapshot.py`).
+//!
+//! Run them with `scripts/test`, which starts the stack, builds the binary and exports the stack's environment.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The repository root.
+#[must_use]
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The `cargo-ecs` binary under test: `CARGO_ECS_TEST_BIN`, else `target/<profile>/cargo-ecs` beside this test.
+///
+/// # Panics
+/// When it has not been built.
+#[must_use]
+pub fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_ECS_TEST_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let path = profile_dir.join("cargo-ecs");
+    assert!(path.is_file(), "{} is missing: run `cargo build -p cargo-ecs` first (scripts/test does)", path.display());
+    path
+}
+
+/// A copy of `tests/fixtures/NAME` in a temporary directory, so tests never write into the repository.
+///
+/// # Panics
+/// When the fixture does not exist or cannot be copied.
+#[must_use]
+pub fn fixture(name: &str) -> tempfile::TempDir {
+    let source = repo_root().join("tests/fixtures").join(name);
+    assert!(source.is_dir(), "no fixture {}", source.display());
+    let dir = tempfile::Builder::new().prefix(&format!("cargo-ecs-{name}-")).tempdir().expect("temp dir");
+    copy_dir(&source, dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Standard output parsed as JSON.
+    ///
+    /// # Panics
+    /// When it is not JSON.
+    #[must_use]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs `cargo-ecs ecs ARGS` in `dir` with `vars` set. Every other `CARGO_ECS_*` setting variable of the
+/// caller's environment is removed (the stack's own variables are kept), so tests see only what they set.
+///
+/// # Panics
+/// When the binary cannot be started.
+#[must_use]
+pub fn cargo_ecs(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(binary());
+    command.arg("ecs").args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (name, _) in std::env::vars() {
+        let keep = name.starts_with("CARGO_ECS_STACK_") || name == "CARGO_ECS_REGISTRY_ENDPOINT";
+        if name.starts_with("CARGO_ECS_") && !keep {
+            command.env_remove(name);
+        }
+    }
+    command.envs(vars.iter().copied());
+    let output = command.output().expect("run cargo-ecs");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The local AWS stack (`scripts/stack up`), as exported into the environment by `scripts/test`.
+#[derive(Debug)]
+pub struct Stack {
+    python: PathBuf,
+}
+
+impl Stack {
+    /// The running stack.
+    ///
+    /// # Panics
+    /// When the stack's environment is missing: these tests must not pass by skipping.
+    #[must_use]
+    pub fn get() -> Self {
+        let python = std::env::var_os("CARGO_ECS_STACK_PYTHON").map(PathBuf::from);
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        match python {
+            Some(python) if endpoint.starts_with("http://127.0.0.1") => Self { python },
+            _ => panic!("the local stack is not in the environment: run the tests with scripts/test"),
+        }
+    }
+
+    /// Serialises the tests of one test binary that change or compare AWS state: they share one emulator.
+    pub fn lock(&self) -> std::sync::MutexGuard<'static, ()> {
+        static AWS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        AWS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs a Python script of `tests/stack/` with the stack's interpreter and returns its standard output.
+    ///
+    /// # Panics
+    /// When the script fails.
+    #[must_use]
+    pub fn script(&self, name: &str, args: &[&str]) -> String {
+        let output = Command::new(&self.python)
+            .arg(repo_root().join("tests/stack").join(name))
+            .args(args)
+            .output()
+            .expect("run python");
+        assert!(output.status.success(), "{name} failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Every resource of the kinds cargo-ecs manages, read with boto3.
+    #[must_use]
+    pub fn snapshot(&self) -> Value {
+        serde_json::from_str(&self.script("snapshot.py", &[])).expect("snapshot JSON")
+    }
+}

@@ -91,7 +91,7 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "cluster",
         kind: Kind::Str,
-        default: "package name (+ \"-ENV\" with --env)",
+        default: "service",
         doc: "ECS cluster name; services that name the same cluster share it.",
     },
     Key {
@@ -285,6 +285,26 @@ pub const KEYS: &[Key] = &[
         doc: "Build without the package's default features.",
     },
 ];
+
+/// The settings reference as a Markdown table (the README embeds it; a test keeps the two identical).
+#[must_use]
+pub fn reference_table() -> String {
+    let mut table = String::from("| Setting | Type | Default | What it does |\n|---|---|---|---|\n");
+    for key in KEYS {
+        let kind = match key.kind {
+            Kind::Str => "string".to_owned(),
+            Kind::Int => "integer".to_owned(),
+            Kind::Bool => "bool".to_owned(),
+            Kind::Choice(choices) => choices.iter().map(|c| format!("`\"{c}\"`")).collect::<Vec<_>>().join(" or "),
+            Kind::Cpu | Kind::Memory => "integer or string".to_owned(),
+            Kind::List => "list of strings".to_owned(),
+            Kind::Map => "table".to_owned(),
+        };
+        let env = key.env_var().map(|v| format!(" (`{v}`)")).unwrap_or_default();
+        table.push_str(&format!("| `{}`{env} | {kind} | {} | {} |\n", key.path, key.default, key.doc));
+    }
+    table
+}
 
 /// The key with this exact dotted path.
 #[must_use]
