@@ -3,8 +3,12 @@
 //! It never prints. Commands return data that the binary renders as text or JSON.
 
 pub mod aws;
+pub mod build;
 pub mod config;
 pub mod error;
+pub mod image;
+pub mod registry;
+pub mod report;
 pub mod workspace;
 
 pub use error::{Error, Result};

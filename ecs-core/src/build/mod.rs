@@ -1,0 +1,1 @@
+//! Cross-compiles the service binary for the task's platform.

@@ -1,0 +1,1 @@
+//! ECR: the repository, the authorization token, and a registry client that pushes only missing blobs.
