@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -10,6 +11,7 @@ use clap::Parser;
 
 use crate::cli::CargoCli;
 use crate::output::Printer;
+use crate::progress::{Detail, Progress};
 
 /// Exit code for a failure while working.
 const EXIT_FAILURE: u8 = 1;
@@ -32,7 +34,13 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(commands::run(&cli, &printer)) {
+    let detail = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Detail::Quiet,
+        (false, 0) => Detail::Normal,
+        (false, _) => Detail::Verbose,
+    };
+    let progress = Progress::new(printer.json(), detail);
+    match runtime.block_on(commands::run(&cli, &printer, &progress)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             printer.error(&error);

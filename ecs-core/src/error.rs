@@ -1,5 +1,6 @@
 //! The library's error type. Every variant says what went wrong and, through [`Error::help`], what to do next.
 
+use crate::build::BuildError;
 use crate::config::SettingError;
 
 /// An error of any cargo-ecs operation.
@@ -16,6 +17,9 @@ pub enum Error {
         /// What to do.
         help: Option<String>,
     },
+    /// Compiling the service failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
     /// A command that a later release will provide.
     #[error("`cargo ecs {command}` is not built yet")]
     NotImplemented {
@@ -36,6 +40,7 @@ impl Error {
         match self {
             Self::Settings(_) => Some("fix the settings above; nothing was changed in AWS".to_owned()),
             Self::Workspace { help, .. } => help.clone(),
+            Self::Build(error) => error.help(),
             Self::NotImplemented { .. } => {
                 Some("available now: `cargo ecs config` (with --explain) to check your settings".to_owned())
             }

@@ -58,6 +58,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The target directory fixture builds share: `target/fixtures` of this repository.
+#[must_use]
+pub fn fixture_target_dir() -> PathBuf {
+    repo_root().join("target/fixtures")
+}
+
 /// What a run of the binary did.
 #[derive(Debug)]
 pub struct Output {
@@ -96,6 +102,8 @@ pub fn cargo_ecs(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
             command.env_remove(name);
         }
     }
+    // Fixture builds share one target directory across runs, so a rebuild is incremental.
+    command.env("CARGO_TARGET_DIR", fixture_target_dir());
     command.envs(vars.iter().copied());
     let output = command.output().expect("run cargo-ecs");
     Output {

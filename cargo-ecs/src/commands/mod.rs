@@ -1,10 +1,12 @@
 //! One module per command; each turns parsed arguments into library calls and hands results to the printer.
 
+mod build;
 mod config;
 
 use std::collections::BTreeMap;
 
 use ecs_core::config::{FlagSetting, LoadRequest, Resolved};
+use ecs_core::report::Reporter;
 use ecs_core::workspace::Selection;
 use ecs_core::{Error, Result};
 
@@ -15,9 +17,10 @@ use crate::output::Printer;
 ///
 /// # Errors
 /// Whatever the command reports.
-pub async fn run(cli: &EcsCli, printer: &Printer) -> Result<()> {
+pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Result<()> {
     match &cli.command {
         Command::Config(args) => config::run(&load_settings(&cli.global)?, args, printer),
+        Command::Build => build::run(&load_settings(&cli.global)?, reporter, printer).await,
         Command::Init => Err(Error::NotImplemented { command: "init" }),
         other => {
             // Not built yet; the settings are still checked, so a mistake is reported now rather than later.

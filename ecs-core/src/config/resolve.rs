@@ -186,6 +186,7 @@ impl Resolver {
             profile: self.string("build.profile", "release", None, validate::cargo_profile),
             features: self.list("build.features", |_| Ok(())),
             no_default_features: self.boolean("build.no-default-features", false, None),
+            strip: self.boolean("build.strip", true, None),
         };
         debug_assert!(self.merged.is_empty(), "settings not resolved: {:?}", self.merged.keys());
         Settings {

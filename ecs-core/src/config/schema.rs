@@ -284,6 +284,12 @@ pub const KEYS: &[Key] = &[
         default: "false",
         doc: "Build without the package's default features.",
     },
+    Key {
+        path: "build.strip",
+        kind: Kind::Bool,
+        default: "true",
+        doc: "Strip symbols from the shipped binary (smaller image; panics still print messages).",
+    },
 ];
 
 /// The settings reference as a Markdown table (the README embeds it; a test keeps the two identical).

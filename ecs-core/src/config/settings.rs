@@ -213,4 +213,6 @@ pub struct Build {
     pub features: Vec<String>,
     /// Disable default features.
     pub no_default_features: bool,
+    /// Strip symbols from the binary.
+    pub strip: bool,
 }

@@ -1,0 +1,82 @@
+//! What can go wrong while compiling, each with what to do about it.
+
+use std::path::PathBuf;
+
+/// A failed cross-compilation.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The Rust standard library for the target is not installed.
+    #[error("the Rust target {target} is not installed")]
+    TargetMissing {
+        /// The target triple.
+        target: String,
+    },
+    /// Crates with C code need a C cross compiler, and zig / cargo-zigbuild are missing.
+    #[error("{crates} compile C code for {target}, which needs zig and cargo-zigbuild; {missing} not found")]
+    ZigMissing {
+        /// The crates that compile C, comma-separated.
+        crates: String,
+        /// The target triple.
+        target: String,
+        /// What is missing: `zig`, `cargo-zigbuild`, or both.
+        missing: String,
+    },
+    /// A program could not be started.
+    #[error("could not run {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// cargo reported a failure.
+    #[error("cargo failed to build `{bin}` for {target} ({status})\n{tail}")]
+    CargoFailed {
+        /// The binary.
+        bin: String,
+        /// The target triple.
+        target: String,
+        /// The exit status.
+        status: String,
+        /// The last lines cargo printed.
+        tail: String,
+        /// Whether the failure looks like a missing C cross compiler.
+        c_toolchain: bool,
+    },
+    /// cargo succeeded but did not name the binary.
+    #[error("cargo built `{bin}` but reported no executable for it")]
+    NoExecutable {
+        /// The binary.
+        bin: String,
+    },
+    /// The workspace's dependency graph could not be read.
+    #[error("cannot read the dependency graph of {manifest}: {message}")]
+    Metadata {
+        /// The manifest.
+        manifest: PathBuf,
+        /// cargo's message.
+        message: String,
+    },
+}
+
+impl BuildError {
+    /// What the user can do next.
+    #[must_use]
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::TargetMissing { target } => Some(format!("run: rustup target add {target}")),
+            Self::ZigMissing { .. } => Some(
+                "install both from PyPI: `pip install ziglang cargo-zigbuild` (or `cargo install cargo-zigbuild` and zig from your package manager)"
+                    .to_owned(),
+            ),
+            Self::Spawn { program, .. } => Some(format!("check that {program} is installed and on PATH")),
+            Self::CargoFailed { c_toolchain: true, .. } => Some(
+                "this looks like C code that needs a cross compiler: install zig and cargo-zigbuild (`pip install ziglang cargo-zigbuild`)"
+                    .to_owned(),
+            ),
+            Self::CargoFailed { .. } => Some("fix the build error above; `cargo build` shows the same".to_owned()),
+            Self::NoExecutable { .. } | Self::Metadata { .. } => None,
+        }
+    }
+}
