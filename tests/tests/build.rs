@@ -63,7 +63,7 @@ fn a_service_with_ring_builds_with_zig_and_runs_on_arm64() {
 fn zig_missing_says_how_to_get_it() {
     let ws = fixture("ring-service");
     // A PATH without the stack's venv (zig, cargo-zigbuild) and without a Python that has ziglang.
-    let cargo_bin = std::env::var("CARGO").map(|c| std::path::PathBuf::from(c)).ok();
+    let cargo_bin = std::env::var("CARGO").map(std::path::PathBuf::from).ok();
     let cargo_dir = cargo_bin.as_deref().and_then(std::path::Path::parent).map(|d| d.display().to_string());
     let path = format!("{}:/usr/bin:/bin", cargo_dir.unwrap_or_default());
     let out = cargo_ecs(ws.path(), &["build"], &[("PATH", path.as_str())]);
