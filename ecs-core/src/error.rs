@@ -2,6 +2,8 @@
 
 use crate::build::BuildError;
 use crate::config::SettingError;
+use crate::image::{ImageError, Platform};
+use crate::registry::RegistryError;
 
 /// An error of any cargo-ecs operation.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,20 @@ pub enum Error {
     /// Compiling the service failed.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// Building the image failed.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// ECR or the registry refused or failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The image would not run on the task's platform.
+    #[error("the image is built for {}/{} but the task runs on {}/{}", .image.os, .image.architecture, .task.os, .task.architecture)]
+    PlatformMismatch {
+        /// What the image's config says.
+        image: Platform,
+        /// What the task definition's runtime platform is.
+        task: Platform,
+    },
     /// A command that a later release will provide.
     #[error("`cargo ecs {command}` is not built yet")]
     NotImplemented {
@@ -41,6 +57,11 @@ impl Error {
             Self::Settings(_) => Some("fix the settings above; nothing was changed in AWS".to_owned()),
             Self::Workspace { help, .. } => help.clone(),
             Self::Build(error) => error.help(),
+            Self::Image(error) => error.help(),
+            Self::Registry(error) => error.help(),
+            Self::PlatformMismatch { .. } => Some(
+                "set `architecture` to the image's, or rebuild the image for the task's platform (a user Dockerfile must not pin another --platform)".to_owned(),
+            ),
             Self::NotImplemented { .. } => {
                 Some("available now: `cargo ecs config` (with --explain) to check your settings".to_owned())
             }

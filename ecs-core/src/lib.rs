@@ -7,6 +7,7 @@ pub mod build;
 pub mod config;
 pub mod error;
 pub mod image;
+pub mod publish;
 pub mod registry;
 pub mod report;
 pub mod workspace;

@@ -76,6 +76,19 @@ pub trait Reporter: Send + Sync {
     }
 }
 
+/// `1.5 MB`, `12 KB`, `800 B` (decimal units, as registries count).
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // Display only.
+    let value = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} KB", value / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
+        _ => format!("{:.1} GB", value / 1e9),
+    }
+}
+
 /// Drops every event.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Silent;
@@ -103,5 +116,18 @@ impl Reporter for Recorder {
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(800), "800 B");
+        assert_eq!(human_size(12_345), "12.3 KB");
+        assert_eq!(human_size(1_500_000), "1.5 MB");
+        assert_eq!(human_size(2_000_000_000), "2.0 GB");
     }
 }

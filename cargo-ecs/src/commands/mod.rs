@@ -2,9 +2,11 @@
 
 mod build;
 mod config;
+mod push;
 
 use std::collections::BTreeMap;
 
+use ecs_core::aws::AwsOptions;
 use ecs_core::config::{FlagSetting, LoadRequest, Resolved};
 use ecs_core::report::Reporter;
 use ecs_core::workspace::Selection;
@@ -21,12 +23,24 @@ pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Re
     match &cli.command {
         Command::Config(args) => config::run(&load_settings(&cli.global)?, args, printer),
         Command::Build => build::run(&load_settings(&cli.global)?, reporter, printer).await,
+        Command::Push => push::run(&cli.global, &load_settings(&cli.global)?, reporter, printer).await,
         Command::Init => Err(Error::NotImplemented { command: "init" }),
         other => {
             // Not built yet; the settings are still checked, so a mistake is reported now rather than later.
             load_settings(&cli.global)?;
             Err(Error::NotImplemented { command: other.name() })
         }
+    }
+}
+
+/// How to reach AWS for one service: the flags, else the service's `region` setting, else the SDK's chain.
+#[must_use]
+pub fn aws_options(global: &GlobalArgs, settings: &ecs_core::config::Settings) -> AwsOptions {
+    AwsOptions {
+        profile: global.profile.clone(),
+        region: settings.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        max_attempts: 0,
     }
 }
 

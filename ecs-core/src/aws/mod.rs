@@ -22,6 +22,26 @@ impl AwsOptions {
     pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 }
 
+/// One client per AWS service cargo-ecs talks to, all from the same configuration.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// Amazon ECR.
+    pub ecr: aws_sdk_ecr::Client,
+}
+
+impl Clients {
+    /// Clients for `config`.
+    #[must_use]
+    pub fn new(config: &SdkConfig) -> Self {
+        Self { ecr: aws_sdk_ecr::Client::new(config) }
+    }
+
+    /// Clients for these options: [`sdk_config`], then [`Clients::new`].
+    pub async fn from_options(options: &AwsOptions) -> Self {
+        Self::new(&sdk_config(options).await)
+    }
+}
+
 /// Builds the SDK configuration. Reads no network; credentials are resolved on first use.
 pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
     let attempts = if options.max_attempts == 0 { AwsOptions::DEFAULT_MAX_ATTEMPTS } else { options.max_attempts };

@@ -19,7 +19,7 @@ pub use error::BuildError;
 pub use toolchain::{Linker, find_on_path, target_installed, zig_available, zig_missing};
 
 use crate::config::Settings;
-use crate::report::Reporter;
+use crate::report::{Reporter, human_size};
 
 /// The compiled binary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,7 +81,7 @@ pub async fn compile(settings: &Settings, reporter: &dyn Reporter) -> Result<Art
         Linker::RustLld => "rust-lld".to_owned(),
         Linker::Zig { .. } => format!("zig, for {}", c_crates.join(", ")),
     };
-    reporter.end(&step, &format!("{} ({}, linked with {how})", binary.display(), human_bytes(size)));
+    reporter.end(&step, &format!("{} ({}, linked with {how})", binary.display(), human_size(size)));
     Ok(Artifact { binary, target, linker, size, c_crates })
 }
 
@@ -97,18 +97,4 @@ fn c_crates(settings: &Settings, target: &str) -> Result<Vec<String>, BuildError
         return Ok(Vec::new());
     };
     Ok(c_code_packages(&metadata, &root))
-}
-
-/// `1.4 MB`, `812 kB`, `12 B`.
-#[must_use]
-pub fn human_bytes(bytes: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let value = bytes as f64;
-    if bytes >= 1_000_000 {
-        format!("{:.1} MB", value / 1e6)
-    } else if bytes >= 1_000 {
-        format!("{:.0} kB", value / 1e3)
-    } else {
-        format!("{bytes} B")
-    }
 }

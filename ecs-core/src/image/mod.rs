@@ -3,10 +3,22 @@
 //! Every builder ends with the same thing, an [`OciImage`]: content-addressed blobs (layers, config, manifest)
 //! that the registry client pushes, skipping blobs the registry already has. One push path serves both builders.
 
+pub mod context;
+pub mod docker;
+pub mod error;
+pub mod files;
+pub mod layer;
+pub mod oci;
+
 use std::path::PathBuf;
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+
+pub use error::ImageError;
+
+use crate::config::ImageBuilder;
+use crate::report::Reporter;
 
 /// Media type of an OCI image manifest.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -120,6 +132,17 @@ pub struct ImageInput {
     pub dockerfile: Option<PathBuf>,
     /// The package's directory (build context of a user Dockerfile).
     pub context_dir: PathBuf,
+}
+
+/// Builds the image of `input` with `builder`: [`oci::build`] (daemonless) or [`docker::build`] (Docker Engine).
+///
+/// # Errors
+/// What the builder reports; [`ImageError::help`] says what to do.
+pub async fn build(input: &ImageInput, builder: ImageBuilder, reporter: &dyn Reporter) -> Result<OciImage, ImageError> {
+    match builder {
+        ImageBuilder::Oci => oci::build(input, reporter).await,
+        ImageBuilder::Docker => docker::build(input, reporter).await,
+    }
 }
 
 #[cfg(test)]

@@ -1,1 +1,22 @@
 //! ECR: the repository, the authorization token, and a registry client that pushes only missing blobs.
+//!
+//! The flow of a push: [`ensure_repository`], [`authorization`] (the caller passes CARGO_ECS_REGISTRY_ENDPOINT),
+//! [`RegistryClient::new`], [`resolve_tag`], [`push`]. Tokens and passwords live only in [`Secret`].
+
+pub mod client;
+pub mod ecr;
+pub mod error;
+pub mod git;
+pub mod push;
+pub mod secret;
+pub mod tag;
+
+/// The ECR SDK, so callers build the [`aws_sdk_ecr::Client`] these functions take from the same version.
+pub use aws_sdk_ecr;
+pub use client::RegistryClient;
+pub use ecr::{RegistryAuth, RepositoryInfo, authorization, digest_reference, ensure_repository};
+pub use error::{OciError, RegistryError};
+pub use git::{GitState, git_state};
+pub use push::{PushReport, push};
+pub use secret::Secret;
+pub use tag::{image_tag, resolve_tag};
