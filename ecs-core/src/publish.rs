@@ -40,6 +40,10 @@ pub struct Published {
     pub binary_size: u64,
     /// The compressed size of all layers.
     pub image_size: u64,
+    /// Digest and compressed size of each layer, base first.
+    pub layers: Vec<(String, u64)>,
+    /// Digest and size of the image config.
+    pub config: (String, u64),
     /// What went over the wire.
     pub push: PushReport,
     /// Whether this push created the ECR repository.
@@ -95,6 +99,8 @@ pub async fn publish(
         digest: pushed.digest.clone(),
         binary_size: built.artifact.size,
         image_size: built.image.layers_size(),
+        layers: built.image.layers.iter().map(|l| (l.digest.clone(), l.size())).collect(),
+        config: (built.image.config.digest.clone(), built.image.config.size()),
         push: pushed,
         repository_created: repository.created,
     })

@@ -19,7 +19,7 @@ use super::layer::{self, TarEntry};
 pub const STAGING_DIR: &str = ".cargo-ecs";
 
 /// The Dockerfile template, `templates/Dockerfile` of the repository.
-pub const DOCKERFILE_TEMPLATE: &str = include_str!("../../../templates/Dockerfile");
+pub const DOCKERFILE_TEMPLATE: &str = include_str!("../../templates/Dockerfile");
 
 /// A build context ready to send.
 #[derive(Clone, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub const LIFECYCLE_KEEP_IMAGES: u32 = 30;
 
 /// An ECR repository ready to push to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct RepositoryInfo {
     /// Repository name, also its name in the registry API (`/v2/<name>/…`).
     pub name: String,

@@ -7,6 +7,7 @@ use tokio::process::Command;
 
 /// The commit of a work tree and whether it has changes (staged, unstaged or untracked files).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct GitState {
     /// Full hex id of `HEAD`.
     pub commit: String,

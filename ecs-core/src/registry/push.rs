@@ -22,6 +22,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// What a push did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct PushReport {
     /// The image digest (its manifest's).
     pub digest: String,
