@@ -14,7 +14,9 @@ moto notes). cargo-ecs is written against *AWS's* behaviour; the product is
 never bent to fit the emulator. When a test needs AWS behaviour that moto lacks
 or gets wrong, the fix goes HERE, as a shim, and nowhere else.
 
-Every shim MUST be documented in this file, in its class docstring:
+The shims live in the ``shims`` package next to this file (one module per AWS
+service, all AWS message texts in ``shims/texts.py``) and are listed by
+``shims.build_shims()``. Every shim MUST be documented in its class docstring:
 
 * **Deviation** - what moto does (request, observed response).
 * **AWS** - what AWS does instead, with a pointer to the API reference / doc.
@@ -22,25 +24,27 @@ Every shim MUST be documented in this file, in its class docstring:
 * **Remove when** - the moto version/issue that makes it unnecessary
   (shims are checked again whenever the moto pin in requirements.txt changes).
 
-A shim must match as narrowly as it can (service + operation, and no more
-requests than needed), leave every other request byte-for-byte untouched, and
-must not add state that moto's ``POST /moto-api/reset`` would not clear (keep
-any state of its own in a ``reset()`` method: :class:`ShimMiddleware` calls it
-on every reset).
+A shim is either a *request shim* (``matches``/``handle``: answers or
+rewrites HTTP requests, e.g. the ``/_shim`` control endpoint) or a *model shim*
+(``install``: patches one moto backend/response method at start, so moto still
+parses and serializes everything). It must change as little as it can (one
+service + operation), leave every other request untouched, and must not add
+state that moto's ``POST /moto-api/reset`` would not clear (keep any state of
+its own in a ``reset()`` method: :class:`ShimMiddleware` calls it on every
+reset, as does ``POST /_shim/reset``).
 
-Changing this file makes ``scripts/stack up`` restart moto (it keeps a hash).
+Changing this file or any file under ``shims/`` makes ``scripts/stack up``
+restart moto (it keeps a hash of them all).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -48,114 +52,26 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
-WSGIEnviron = dict[str, Any]
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]
+# The shims package sits next to this file (on sys.path already when this file
+# is run as a script); no __pycache__ is left in the source tree.
+sys.dont_write_bytecode = True
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+import shims  # noqa: E402
+from shims import Shim, ShimRequest, StartResponse, WSGIApp, WSGIEnviron  # noqa: E402
 
+__all__ = ["SHIMS", "Shim", "ShimMiddleware", "ShimRequest", "build_app", "main"]
 
-class ShimRequest:
-    """A read-only view of one request for shims to match on.
-
-    The body is read only when a shim asks for it, and is put back into the
-    WSGI environ so that moto still sees the full request afterwards.
-    """
-
-    def __init__(self, environ: WSGIEnviron) -> None:
-        self.environ = environ
-        self._body: bytes | None = None
-
-    @property
-    def method(self) -> str:
-        return str(self.environ.get("REQUEST_METHOD", "GET"))
-
-    @property
-    def path(self) -> str:
-        return str(self.environ.get("PATH_INFO", "/"))
-
-    def header(self, name: str) -> str | None:
-        key = "HTTP_" + name.upper().replace("-", "_")
-        if name.lower() == "content-type":
-            key = "CONTENT_TYPE"
-        value = self.environ.get(key)
-        return None if value is None else str(value)
-
-    @property
-    def service(self) -> str | None:
-        """Signing name from the SigV4 Authorization header (e.g. "ecs", "elasticloadbalancing")."""
-        auth = self.header("Authorization") or ""
-        marker = "Credential="
-        if marker not in auth:
-            return None
-        scope = auth.split(marker, 1)[1].split(",", 1)[0].split("/")
-        return scope[3] if len(scope) > 3 else None
-
-    @property
-    def body(self) -> bytes:
-        if self._body is None:
-            stream = self.environ["wsgi.input"]
-            length = self.environ.get("CONTENT_LENGTH")
-            if length:
-                data = stream.read(int(length))
-            elif self.environ.get("wsgi.input_terminated"):
-                data = stream.read()
-            else:
-                data = b""
-            self._body = data
-            self.environ["wsgi.input"] = io.BytesIO(data)
-            self.environ["CONTENT_LENGTH"] = str(len(data))
-        return self._body
-
-    @property
-    def operation(self) -> str | None:
-        """The API operation: X-Amz-Target (JSON protocols) or Action= (query protocols)."""
-        target = self.header("X-Amz-Target")
-        if target:
-            return target.rsplit(".", 1)[-1]
-        query = parse_qs(str(self.environ.get("QUERY_STRING", "")))
-        if "Action" in query:
-            return query["Action"][0]
-        if (self.header("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
-            form = parse_qs(self.body.decode("utf-8", "replace"))
-            if "Action" in form:
-                return form["Action"][0]
-        return None
-
-
-class Shim:
-    """Base class of a shim. Subclasses document themselves (see module docstring).
-
-    ``matches`` decides, as cheaply as possible, whether the shim handles a
-    request; ``handle`` then answers it, usually by calling ``app`` (moto) and
-    rewriting the request before or the response after.
-    """
-
-    name = "unnamed"
-
-    def matches(self, request: ShimRequest) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def handle(
-        self,
-        request: ShimRequest,
-        start_response: StartResponse,
-        app: WSGIApp,
-    ) -> Iterable[bytes]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def reset(self) -> None:
-        """Drop any state of the shim's own (called on POST /moto-api/reset)."""
-
+# shims.digest() of the shims package this file was last checked with.
 
 # ---------------------------------------------------------------------------
-# SHIMS
-#
-# Add each shim as a documented subclass of Shim right here (Deviation / AWS /
-# Shim / Remove when, see the module docstring), then list an instance in
-# SHIMS below. Order matters: the first shim whose matches() is true handles
-# the request. There are none yet: moto 5.2.5 is used as it is.
+# SHIMS: see tests/stack/shims/ (one module per AWS service) and the shim table
+# in tests/stack/README.md. Order matters for request shims: the first whose
+# matches() is true handles the request.
 # ---------------------------------------------------------------------------
 
-SHIMS: list[Shim] = []
+SHIMS: list[Shim] = shims.build_shims()
 
 
 class ShimMiddleware:
@@ -164,6 +80,8 @@ class ShimMiddleware:
     def __init__(self, app: WSGIApp, shims: list[Shim]) -> None:
         self.app = app
         self.shims = shims
+        for shim in shims:
+            shim.install()
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         request = ShimRequest(environ)
@@ -186,7 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
+    parser.add_argument("--shims-digest", action="store_true", help="print shims.digest() and exit")
     args = parser.parse_args(argv)
+
+    if args.shims_digest:
+        print(shims.digest())
+        return
 
     # moto builds some URLs (e.g. SQS queue URLs, presigned URLs) from MOTO_PORT.
     os.environ.setdefault("MOTO_PORT", str(args.port))
