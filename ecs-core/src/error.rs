@@ -1,5 +1,6 @@
 //! The library's error type. Every variant says what went wrong and, through [`Error::help`], what to do next.
 
+use crate::aws::AwsError;
 use crate::build::BuildError;
 use crate::config::SettingError;
 use crate::image::{ImageError, Platform};
@@ -36,6 +37,9 @@ pub enum Error {
         /// What the task definition's runtime platform is.
         task: Platform,
     },
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
     /// A command that a later release will provide.
     #[error("`cargo ecs {command}` is not built yet")]
     NotImplemented {
@@ -57,6 +61,7 @@ impl Error {
             Self::Settings(_) => Some("fix the settings above; nothing was changed in AWS".to_owned()),
             Self::Workspace { help, .. } => help.clone(),
             Self::Build(error) => error.help(),
+            Self::Aws(error) => error.help(),
             Self::Image(error) => error.help(),
             Self::Registry(error) => error.help(),
             Self::PlatformMismatch { .. } => Some(

@@ -10,6 +10,7 @@ pub mod image;
 pub mod publish;
 pub mod registry;
 pub mod report;
+pub mod stack;
 pub mod workspace;
 
 pub use error::{Error, Result};

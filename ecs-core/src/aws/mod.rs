@@ -1,5 +1,9 @@
 //! The one place that turns the user's AWS options into an SDK configuration; every client is built from it.
 
+mod error;
+
+pub use error::{AwsError, AwsResult};
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
@@ -25,15 +29,41 @@ impl AwsOptions {
 /// One client per AWS service cargo-ecs talks to, all from the same configuration.
 #[derive(Debug, Clone)]
 pub struct Clients {
+    /// AWS Certificate Manager.
+    pub acm: aws_sdk_acm::Client,
+    /// EC2 (VPCs, subnets, security groups).
+    pub ec2: aws_sdk_ec2::Client,
     /// Amazon ECR.
     pub ecr: aws_sdk_ecr::Client,
+    /// Amazon ECS.
+    pub ecs: aws_sdk_ecs::Client,
+    /// Elastic Load Balancing v2.
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// IAM.
+    pub iam: aws_sdk_iam::Client,
+    /// CloudWatch Logs.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Route 53.
+    pub route53: aws_sdk_route53::Client,
+    /// STS (who am I).
+    pub sts: aws_sdk_sts::Client,
 }
 
 impl Clients {
     /// Clients for `config`.
     #[must_use]
     pub fn new(config: &SdkConfig) -> Self {
-        Self { ecr: aws_sdk_ecr::Client::new(config) }
+        Self {
+            acm: aws_sdk_acm::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
+            ecr: aws_sdk_ecr::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            route53: aws_sdk_route53::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+        }
     }
 
     /// Clients for these options: [`sdk_config`], then [`Clients::new`].

@@ -1,0 +1,7 @@
+//! One service's stack on AWS: what the settings ask for, what exists, the plan between them, and applying it.
+//!
+//! Observe (read-only, concurrent) → plan (pure: `plan(desired, observed)`) → apply (dependency order) → watch.
+//! AWS is the only state: every resource cargo-ecs creates is tagged, and nothing else is changed unless the
+//! user named it in the settings.
+
+pub mod model;
