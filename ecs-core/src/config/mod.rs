@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 pub use error::SettingError;
-pub use layers::{FlagSetting, Layer, MetadataLayers};
+pub use layers::{FlagSetting, Layer, MetadataLayers, from_metadata};
 pub use resolve::{Explained, PackageInfo, Resolved, resolve};
 pub use schema::did_you_mean;
 pub use settings::{Architecture, Build, Dns, DnsType, Image, ImageBuilder, Libc, LoadBalancer, Settings};
@@ -114,7 +114,7 @@ fn metadata_layers(
     if table.is_null() {
         return None;
     }
-    layers::from_metadata(table, source, overlay_source).map_err(|e| errors.extend(e)).ok()
+    from_metadata(table, source, overlay_source).map_err(|e| errors.extend(e)).ok()
 }
 
 fn unknown_environment(name: &str, package: &PackageInfo, overlays: &[&Option<MetadataLayers>]) -> SettingError {

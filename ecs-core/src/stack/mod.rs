@@ -4,4 +4,14 @@
 //! AWS is the only state: every resource cargo-ecs creates is tagged, and nothing else is changed unless the
 //! user named it in the settings.
 
+pub mod desired;
 pub mod model;
+pub mod observed;
+pub mod plan;
+
+#[cfg(test)]
+mod tests;
+
+pub use desired::{Desired, Lookups, desired};
+pub use observed::Observed;
+pub use plan::{Action, Change, Kind, Plan, PlanError, Step, plan};
