@@ -59,7 +59,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 import shims  # noqa: E402
-from shims import Shim, ShimRequest, StartResponse, WSGIApp, WSGIEnviron  # noqa: E402
+from shims import Shim, ShimRequest, StartResponse, WSGIApp, WSGIEnviron, calls  # noqa: E402
 
 __all__ = ["SHIMS", "Shim", "ShimMiddleware", "ShimRequest", "build_app", "main"]
 
@@ -88,6 +88,8 @@ class ShimMiddleware:
         if request.path.startswith("/moto-api/reset") and request.method == "POST":
             for shim in self.shims:
                 shim.reset()
+            calls.reset()
+        calls.record(request.service, request.operation, request.method, request.path)
         for shim in self.shims:
             if shim.matches(request):
                 return shim.handle(request, start_response, self.app)

@@ -617,6 +617,22 @@ class TestControlEndpoint(ShimTestCase):
         self.assertEqual(call("/_shim", method="GET")[1]["scripted"], [])
 
 
+    def test_call_log_tells_reads_from_mutations(self) -> None:
+        self.assertEqual(call("/_shim/calls/reset", {})[0], 200)
+        ecs = client("ecs")
+        ecs.list_clusters()
+        ecs.create_cluster(clusterName="calls-probe")
+        ecs.describe_clusters(clusters=["calls-probe"])
+        client("route53").list_hosted_zones()
+        logged = call("/_shim/calls", method="GET")[1]["calls"]
+        seen = [(c["service"], c["operation"], c["mutating"]) for c in logged]
+        self.assertEqual(seen[:3], [("ecs", "ListClusters", False), ("ecs", "CreateCluster", True), ("ecs", "DescribeClusters", False)])
+        self.assertEqual((seen[3][0], seen[3][2]), ("route53", False))
+        self.assertTrue(seen[3][1].startswith("GET /"), seen[3])
+        call("/moto-api/reset", {})
+        self.assertEqual(call("/_shim/calls", method="GET")[1]["calls"], [])
+
+
 # ---------------------------------------------------------------------------
 # ELBv2, EC2, Route 53, CloudWatch Logs
 # ---------------------------------------------------------------------------

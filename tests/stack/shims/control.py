@@ -49,7 +49,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import ecs
+from . import calls, ecs
 from .base import Shim, ShimRequest, StartResponse, WSGIApp, json_response
 
 
@@ -80,6 +80,8 @@ class ControlEndpoint(Shim):
             ("POST", "/_shim/reset"): self.reset_all,
             ("POST", "/_shim/config"): self.config,
             ("POST", "/_shim/ecs/next-rollout"): lambda data: {"scripted": ecs.script_next_rollout(data)},
+            ("GET", "/_shim/calls"): lambda _data: {"calls": calls.calls()},
+            ("POST", "/_shim/calls/reset"): lambda _data: (calls.reset(), {"reset": True})[1],
         }
         route = routes.get((request.method, path))
         if route is None:
