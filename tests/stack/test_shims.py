@@ -653,6 +653,14 @@ class TestElbv2(ShimTestCase):
         self.assertClientError("DuplicateLoadBalancerName", self.elb.create_load_balancer, Name="lb", Subnets=self.subnets, Scheme="internal")
         self.assertClientError("DuplicateLoadBalancerName", self.elb.create_load_balancer, Name="lb", Subnets=self.subnets, Type="network")
 
+    def test_http_listeners_have_no_tls_policy(self) -> None:
+        lb = self.elb.create_load_balancer(Name="lb-tls", Subnets=self.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        action = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]
+        http = self.elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=action)["Listeners"][0]
+        self.assertNotIn("SslPolicy", http)
+        read = self.elb.describe_listeners(ListenerArns=[http["ListenerArn"]])["Listeners"][0]
+        self.assertNotIn("SslPolicy", read)
+
     def test_create_target_group_is_idempotent(self) -> None:
         args = {"Name": "tg", "Protocol": "HTTP", "Port": 8080, "VpcId": self.vpc, "TargetType": "ip", "HealthCheckPath": "/health"}
         first = self.elb.create_target_group(**args)["TargetGroups"][0]
@@ -680,6 +688,16 @@ class TestElbv2(ShimTestCase):
 
 
 class TestEc2Route53Logs(ShimTestCase):
+    def test_the_default_vpc_routes_to_an_internet_gateway(self) -> None:
+        vpc = self.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        gateways = self.ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
+        self.assertEqual(len(gateways), 1)
+        main = self.ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
+        )["RouteTables"][0]
+        routes = {r.get("DestinationCidrBlock"): r.get("GatewayId") for r in main["Routes"]}
+        self.assertEqual(routes.get("0.0.0.0/0"), gateways[0]["InternetGatewayId"])
+
     def test_duplicate_ingress_rule_whatever_the_description(self) -> None:
         vpc = self.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         alb = self.ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc)["GroupId"]

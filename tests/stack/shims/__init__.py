@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .base import Shim, ShimRequest, StartResponse, WSGIApp, WSGIEnviron
 from .control import ControlEndpoint
-from .ec2 import Ec2DuplicateIngressRule
+from .ec2 import Ec2DefaultVpcHasInternetGateway, Ec2DuplicateIngressRule
 from .ecs import (
     EcsCreateClusterIdempotent,
     EcsCreateService,
@@ -24,6 +24,7 @@ from .elbv2 import (
     Elbv2CreateLoadBalancerIdempotent,
     Elbv2CreateTargetGroupIdempotent,
     Elbv2EcsTargetHealth,
+    Elbv2HttpListenerHasNoTlsPolicy,
     Elbv2HttpsListenerNeedsCertificate,
 )
 from .logs import LogsRetentionValues
@@ -43,8 +44,10 @@ def build_shims() -> list[Shim]:
         Elbv2CreateLoadBalancerIdempotent(),
         Elbv2CreateTargetGroupIdempotent(),
         Elbv2HttpsListenerNeedsCertificate(),
+        Elbv2HttpListenerHasNoTlsPolicy(),
         Elbv2EcsTargetHealth(),
         Ec2DuplicateIngressRule(),
+        Ec2DefaultVpcHasInternetGateway(),
         Route53CreateExistingRecord(),
         Route53CallerReferenceReuse(),
         LogsRetentionValues(),

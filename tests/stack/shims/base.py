@@ -136,7 +136,8 @@ _ORIGINALS: dict[tuple[type, str], Any] = {}
 def patch(cls: type, attr: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: replace ``cls.attr`` with the decorated function.
 
-    The function receives the original as its first argument::
+    Patches chain: the function receives what ``cls.attr`` was when it was installed (moto's method, or
+    another shim's patch of it) as its first argument, so two shims may patch the same method::
 
         @patch(EC2ContainerServiceBackend, "create_cluster")
         def create_cluster(orig, self, cluster_name, *args, **kwargs): ...
@@ -144,9 +145,9 @@ def patch(cls: type, attr: str) -> Callable[[Callable[..., Any]], Callable[..., 
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         key = (cls, attr)
-        if key not in _ORIGINALS:
-            _ORIGINALS[key] = cls.__dict__[attr] if attr in cls.__dict__ else getattr(cls, attr)
-        orig = _ORIGINALS[key]
+        current = cls.__dict__[attr] if attr in cls.__dict__ else getattr(cls, attr)
+        _ORIGINALS.setdefault(key, current)
+        orig = current
 
         @functools.wraps(orig)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

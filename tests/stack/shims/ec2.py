@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.ec2.models import EC2Backend
 from moto.ec2.models.security_groups import SecurityGroupRule
 
 from .base import Shim, patch
@@ -50,3 +51,32 @@ class Ec2DuplicateIngressRule(Shim):
                 and self.prefix_list_id == other.prefix_list_id
                 and (self.ip_protocol == "-1" or (self.from_port, self.to_port) == (other.from_port, other.to_port))
             )
+
+
+class Ec2DefaultVpcHasInternetGateway(Shim):
+    """The default VPC's internet gateway.
+
+    *Deviation*: moto's default VPC has no internet gateway; its main route table holds only the local route,
+    so its subnets look private.
+
+    *AWS* (VPC User Guide, "Default VPCs": a default VPC has "an internet gateway" and "a route in the main
+    route table that points all traffic (0.0.0.0/0) to the internet gateway"; its subnets are public).
+
+    *Shim*: after ``EC2Backend.create_default_vpc``, creates an internet gateway, attaches it, and adds the
+    0.0.0.0/0 route to the VPC's main route table.
+
+    *Remove when*: moto's default VPC has an internet gateway.
+    """
+
+    name = "ec2-default-vpc-internet-gateway"
+
+    def install(self) -> None:
+        @patch(EC2Backend, "create_default_vpc")
+        def create_default_vpc(orig: Any, self: EC2Backend) -> Any:
+            vpc = orig(self)
+            igw = self.create_internet_gateway()
+            self.attach_internet_gateway(igw.id, vpc.id)
+            main = self.describe_route_tables(filters={"vpc-id": [vpc.id], "association.main": ["true"]})
+            for table in main:
+                self.create_route(table.id, "0.0.0.0/0", gateway_id=igw.id)
+            return vpc

@@ -179,3 +179,29 @@ class Elbv2EcsTargetHealth(Shim):
                     health_port = str(port)
                 result.append(FakeHealthStatus(ip, port, health_port, state, reason, description))
             return result
+
+
+class Elbv2HttpListenerHasNoTlsPolicy(Shim):
+    """ELBv2 CreateListener with protocol HTTP (or TCP/UDP) and no SslPolicy.
+
+    *Deviation*: moto's response handler defaults SslPolicy to ``ELBSecurityPolicy-2016-08`` for every
+    listener, so an HTTP listener reads back with a TLS policy.
+
+    *AWS* (ELBv2 API Reference, CreateListener, SslPolicy: "[HTTPS and TLS listeners] The security policy
+    that defines which protocols and ciphers are supported"; Listener.SslPolicy is absent for HTTP): an HTTP
+    listener has no TLS policy.
+
+    *Shim*: ``ELBv2Backend.create_listener`` drops the policy of listeners whose protocol is not HTTPS or TLS.
+
+    *Remove when*: moto applies its default policy to HTTPS/TLS listeners only.
+    """
+
+    name = "elbv2-http-listener-has-no-tls-policy"
+
+    def install(self) -> None:
+        @patch(ELBv2Backend, "create_listener")
+        def create_listener(orig: Any, self: ELBv2Backend, *args: Any, **kwargs: Any) -> Any:
+            listener = orig(self, *args, **kwargs)
+            if str(listener.protocol or "").upper() not in ("HTTPS", "TLS"):
+                listener.ssl_policy = None
+            return listener
