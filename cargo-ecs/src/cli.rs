@@ -199,6 +199,38 @@ pub struct DestroyArgs {
     pub purge_images: bool,
 }
 
+impl GlobalArgs {
+    /// Restores every occurrence of the repeatable global flags (`--set`, `-p/--package`) from the raw
+    /// arguments, in order. clap keeps the values of only one command level when a global flag is given both
+    /// before and after the subcommand (`cargo ecs --set a=1 deploy --set b=2`), which would silently drop some.
+    pub fn collect_repeated(&mut self, args: &[std::ffi::OsString]) {
+        let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        self.sets = occurrences(&args, "--set", None);
+        self.packages = occurrences(&args, "--package", Some("-p"));
+    }
+}
+
+/// The values of every `LONG VALUE`, `LONG=VALUE`, `SHORT VALUE` and `SHORTVALUE` in `args`, in order,
+/// up to a `--` that ends the options.
+fn occurrences(args: &[String], long: &str, short: Option<&str>) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut iter = args.iter().take_while(|a| a.as_str() != "--");
+    while let Some(arg) = iter.next() {
+        if arg == long || short.is_some_and(|s| arg == s) {
+            if let Some(value) = iter.next() {
+                values.push(value.clone());
+            }
+        } else if let Some(value) = arg.strip_prefix(long).and_then(|rest| rest.strip_prefix('=')) {
+            values.push(value.to_owned());
+        } else if let Some(value) =
+            short.and_then(|s| arg.strip_prefix(s)).filter(|v| !v.is_empty() && !arg.starts_with("--"))
+        {
+            values.push(value.trim_start_matches('=').to_owned());
+        }
+    }
+    values
+}
+
 /// Parses durations such as `90s`, `10m`, `2h`, `1d` (a bare number is seconds).
 ///
 /// # Errors
@@ -247,6 +279,32 @@ mod tests {
         assert_eq!(cli.global.packages, vec!["api"]);
         assert_eq!(cli.global.sets, vec!["cpu=512"]);
         assert!(matches!(cli.command, Command::Config(ConfigArgs { explain: true })));
+    }
+
+    #[test]
+    fn repeated_global_flags_keep_every_occurrence_before_and_after_the_command() {
+        let raw: Vec<std::ffi::OsString> = [
+            "cargo-ecs",
+            "ecs",
+            "--set",
+            "memory=1024",
+            "-p",
+            "a",
+            "deploy",
+            "--set=port=9000",
+            "-pb",
+            "--package",
+            "c",
+            "--set",
+            "x=1",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        let CargoCli::Ecs(mut cli) = CargoCli::parse_from(&raw);
+        cli.global.collect_repeated(&raw);
+        assert_eq!(cli.global.sets, vec!["memory=1024", "port=9000", "x=1"]);
+        assert_eq!(cli.global.packages, vec!["a", "b", "c"]);
     }
 
     #[test]

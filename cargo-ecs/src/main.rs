@@ -19,13 +19,15 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_INVALID_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
-    let CargoCli::Ecs(cli) = match CargoCli::try_parse_from(arguments()) {
+    let args = arguments();
+    let CargoCli::Ecs(mut cli) = match CargoCli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(EXIT_INVALID_INPUT));
         }
     };
+    cli.global.collect_repeated(&args);
     let printer = Printer::new(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
