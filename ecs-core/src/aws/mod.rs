@@ -1,6 +1,14 @@
 //! The one place that turns the user's AWS options into an SDK configuration; every client is built from it.
 
+pub mod acm;
+pub mod ec2;
+pub mod ecs;
+pub mod elb;
 mod error;
+pub mod iam;
+pub mod logs;
+pub mod route53;
+pub mod sts;
 
 pub use error::{AwsError, AwsResult};
 
@@ -47,6 +55,8 @@ pub struct Clients {
     pub route53: aws_sdk_route53::Client,
     /// STS (who am I).
     pub sts: aws_sdk_sts::Client,
+    /// The region every client talks to (empty when none is configured).
+    pub region: String,
 }
 
 impl Clients {
@@ -63,6 +73,7 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             route53: aws_sdk_route53::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            region: config.region().map(ToString::to_string).unwrap_or_default(),
         }
     }
 
