@@ -5,12 +5,14 @@
 pub mod aws;
 pub mod build;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod image;
 pub mod publish;
 pub mod registry;
 pub mod report;
 pub mod stack;
+pub mod watch;
 pub mod workspace;
 
 pub use error::{Error, Result};
