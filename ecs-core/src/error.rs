@@ -5,6 +5,8 @@ use crate::build::BuildError;
 use crate::config::SettingError;
 use crate::image::{ImageError, Platform};
 use crate::registry::RegistryError;
+use crate::stack::PlanError;
+use crate::stack::apply::ApplyError;
 
 /// An error of any cargo-ecs operation.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,12 @@ pub enum Error {
     /// An AWS call failed.
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// The plan cannot be made without the user; nothing was changed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A step of the apply failed; what was done is done, the rest was not started.
+    #[error("{} failed: {}", .0.step, .0.error)]
+    Apply(Box<ApplyError>),
     /// A command that a later release will provide.
     #[error("`cargo ecs {command}` is not built yet")]
     NotImplemented {
@@ -62,6 +70,16 @@ impl Error {
             Self::Workspace { help, .. } => help.clone(),
             Self::Build(error) => error.help(),
             Self::Aws(error) => error.help(),
+            Self::Plan(error) => Some(format!("{}; nothing was changed", error.help())),
+            Self::Apply(failed) => {
+                let mut help = failed.error.help().map(|h| format!("{h}\n")).unwrap_or_default();
+                help.push_str(&format!(
+                    "done before it: {}; not started: {}. Run the deploy again: it starts from what exists",
+                    if failed.applied.done.is_empty() { "nothing".to_owned() } else { failed.applied.done.join(", ") },
+                    if failed.remaining.is_empty() { "nothing".to_owned() } else { failed.remaining.join(", ") },
+                ));
+                Some(help)
+            }
             Self::Image(error) => error.help(),
             Self::Registry(error) => error.help(),
             Self::PlatformMismatch { .. } => Some(
@@ -76,7 +94,7 @@ impl Error {
     /// Whether the error is the user's input (settings, flags, workspace) rather than a failure while working.
     #[must_use]
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::Settings(_) | Self::Workspace { .. })
+        matches!(self, Self::Settings(_) | Self::Workspace { .. } | Self::Plan(_))
     }
 }
 

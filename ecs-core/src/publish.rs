@@ -88,6 +88,20 @@ pub async fn publish(
     reporter: &dyn Reporter,
 ) -> Result<Published> {
     let built = build_image(settings, reporter).await?;
+    push_built(settings, ecr, options, &built, reporter).await
+}
+
+/// Pushes an image built by [`build_image`] to the service's ECR repository, creating the repository when missing.
+///
+/// # Errors
+/// ECR and registry errors.
+pub async fn push_built(
+    settings: &Settings,
+    ecr: &aws_sdk_ecr::Client,
+    options: &PublishOptions,
+    built: &BuiltImage,
+    reporter: &dyn Reporter,
+) -> Result<Published> {
     let step = format!("ECR repository {}", settings.repository);
     reporter.begin(&step);
     let repository = ensure_repository(ecr, &settings.repository, &repository_tags(settings)).await?;

@@ -2,6 +2,7 @@
 
 mod build;
 mod config;
+mod deploy;
 mod push;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,10 @@ pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Re
         Command::Config(args) => config::run(&load_settings(&cli.global)?, args, printer),
         Command::Build => build::run(&load_settings(&cli.global)?, reporter, printer).await,
         Command::Push => push::run(&cli.global, &load_settings(&cli.global)?, reporter, printer).await,
+        Command::Plan => deploy::run(&cli.global, &load_settings(&cli.global)?, false, true, reporter, printer).await,
+        Command::Deploy(args) => {
+            deploy::run(&cli.global, &load_settings(&cli.global)?, args.force, false, reporter, printer).await
+        }
         Command::Init => Err(Error::NotImplemented { command: "init" }),
         other => {
             // Not built yet; the settings are still checked, so a mistake is reported now rather than later.

@@ -243,12 +243,12 @@ fn role(
     if name_or_arn.starts_with("arn:") {
         return RoleRef::External(name_or_arn.to_owned());
     }
-    let resources: Vec<String> = secrets.values().map(|s| secret_resource(&secret_arn(s, lookups))).collect();
+    let resources: Vec<String> = secrets.values().map(|s| secret_arn(s, lookups)).collect();
     RoleRef::Managed(RoleSpec {
         name: name_or_arn.to_owned(),
         arn: format!("arn:aws:iam::{}:role/{name_or_arn}", lookups.account),
         managed_policies: if execution { vec![EXECUTION_ROLE_POLICY_ARN.to_owned()] } else { Vec::new() },
-        inline_policy: if execution { secrets_policy(&resources) } else { None },
+        inline_policy: if execution { crate::aws::iam::secrets_policy(&resources) } else { None },
         tags: tags.clone(),
     })
 }
@@ -260,34 +260,6 @@ fn secret_arn(value: &str, lookups: &Lookups) -> String {
     } else {
         format!("arn:aws:ssm:{}:{}:parameter/{}", lookups.region, lookups.account, value.trim_start_matches('/'))
     }
-}
-
-/// The IAM resource of a `valueFrom`: a Secrets Manager reference may carry `:json-key:stage:version` after the
-/// secret's ARN (7 colon-separated parts), which IAM does not know.
-fn secret_resource(value_from: &str) -> String {
-    if value_from.contains(":secretsmanager:") {
-        value_from.splitn(8, ':').take(7).collect::<Vec<_>>().join(":")
-    } else {
-        value_from.to_owned()
-    }
-}
-
-/// The inline policy that lets the execution role read exactly these secrets, as canonical JSON.
-#[must_use]
-pub fn secrets_policy(resources: &[String]) -> Option<String> {
-    let ssm: Vec<&String> = resources.iter().filter(|r| r.contains(":ssm:")).collect();
-    let sm: Vec<&String> = resources.iter().filter(|r| r.contains(":secretsmanager:")).collect();
-    let mut statements = Vec::new();
-    if !ssm.is_empty() {
-        statements.push(serde_json::json!({ "Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm }));
-    }
-    if !sm.is_empty() {
-        statements.push(
-            serde_json::json!({ "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": sm }),
-        );
-    }
-    (!statements.is_empty())
-        .then(|| serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string())
 }
 
 /// The user's tags, plus the managed tag and the service tag.
@@ -303,7 +275,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_references_become_arns_and_policy_resources() {
+    fn secret_references_become_arns() {
         let lookups = Lookups {
             account: "123456789012".to_owned(),
             region: "eu-west-1".to_owned(),
@@ -312,18 +284,8 @@ mod tests {
             zone: None,
         };
         assert_eq!(secret_arn("/prod/db", &lookups), "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db");
+        assert_eq!(secret_arn("db", &lookups), "arn:aws:ssm:eu-west-1:123456789012:parameter/db");
         let sm = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf:password::";
         assert_eq!(secret_arn(sm, &lookups), sm);
-        assert_eq!(secret_resource(sm), "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf");
-        let policy =
-            secrets_policy(&["arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db".to_owned(), secret_resource(sm)])
-                .expect("a policy");
-        let json: serde_json::Value = serde_json::from_str(&policy).expect("json");
-        assert_eq!(json["Statement"][0]["Action"][0], "ssm:GetParameters");
-        assert_eq!(
-            json["Statement"][1]["Resource"][0],
-            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
-        );
-        assert_eq!(secrets_policy(&[]), None);
     }
 }

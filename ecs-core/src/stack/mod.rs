@@ -4,8 +4,10 @@
 //! AWS is the only state: every resource cargo-ecs creates is tagged, and nothing else is changed unless the
 //! user named it in the settings.
 
+pub mod apply;
 pub mod desired;
 pub mod model;
+pub mod observe;
 pub mod observed;
 pub mod plan;
 

@@ -1,0 +1,121 @@
+//! `plan` and `deploy` of one service: observe and build at the same time, plan, and, for a deploy, push the
+//! image when a new revision needs it, apply the plan, and follow the rollout.
+//!
+//! Nothing is changed before the plan exists: settings, certificate, zone, network, resources in the way and
+//! changes AWS cannot make are all found first. A deploy with nothing to change makes no mutating call.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::aws::Clients;
+use crate::config::{Resolved, Source};
+use crate::error::{Error, Result};
+use crate::publish::{BuiltImage, PublishOptions, Published, build_image, push_built};
+use crate::report::Reporter;
+use crate::stack::apply::{Applied, apply};
+use crate::stack::observe::{Observation, observe};
+use crate::stack::{Action, Kind, Plan, desired, plan};
+
+/// How to deploy.
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    /// Start a new deployment even when nothing changed (`--force`).
+    pub force: bool,
+    /// Only plan (`cargo ecs plan`): build the image to know its digest, change nothing.
+    pub dry_run: bool,
+    /// Registry override for the push.
+    pub publish: PublishOptions,
+}
+
+/// What a plan or deploy did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct DeployReport {
+    /// The service.
+    pub service: String,
+    /// The region.
+    pub region: String,
+    /// The image the task definition references (`repository@sha256:…`).
+    pub image: String,
+    /// The plan.
+    pub plan: Plan,
+    /// The push, when the plan needed the image in ECR.
+    pub pushed: Option<Published>,
+    /// What the apply did (deploy only).
+    pub applied: Option<Applied>,
+    /// Where the service answers, when it has a load balancer.
+    pub url: Option<String>,
+}
+
+/// Plans (and unless `dry_run`, applies) the stack of one service.
+///
+/// # Errors
+/// Anything that stops the plan (no change was made then), a failed push or apply step.
+pub async fn deploy(
+    resolved: &Resolved,
+    clients: &Clients,
+    options: &DeployOptions,
+    reporter: &dyn Reporter,
+) -> Result<DeployReport> {
+    let settings = &resolved.settings;
+    let observe_step = format!("observe {} in {}", settings.service, clients.region);
+    reporter.begin(&observe_step);
+    let (observation, built) = tokio::join!(observe(settings, clients), build_image(settings, reporter));
+    let observation: Observation = observation?;
+    reporter.end(&observe_step, &format!("account {}", observation.lookups.account));
+    let built: BuiltImage = built?;
+    let image = format!("{}@{}", repository_uri(&observation, settings, &clients.region), built.image.digest());
+    let named: BTreeSet<String> = resolved
+        .explain
+        .iter()
+        .filter(|e| !matches!(e.source, Source::Default { .. }))
+        .map(|e| e.key.clone())
+        .collect();
+    let desired = desired(settings, &observation.lookups, &image, named);
+    let plan = plan(&desired, &observation.observed, options.force)?;
+    for warning in &plan.warnings {
+        reporter.warn(warning);
+    }
+    let mut report = DeployReport {
+        service: settings.service.clone(),
+        region: clients.region.clone(),
+        image,
+        url: url(settings, &observation, None),
+        plan,
+        pushed: None,
+        applied: None,
+    };
+    if options.dry_run || report.plan.is_empty() {
+        return Ok(report);
+    }
+    if report.plan.step(Kind::TaskDefinition).is_some_and(|s| s.action == Action::Create) {
+        let pushed = push_built(settings, &clients.ecr, &options.publish, &built, reporter).await?;
+        report.image = pushed.image.clone();
+        report.pushed = Some(pushed);
+    }
+    let applied = apply(&report.plan, &desired, &observation.observed, clients, options.force, reporter)
+        .await
+        .map_err(Error::Apply)?;
+    report.url = url(settings, &observation, applied.load_balancer_dns.as_deref());
+    report.applied = Some(applied);
+    Ok(report)
+}
+
+/// The repository's URI: as ECR names it when it exists, else the URI ECR will give it.
+fn repository_uri(observation: &Observation, settings: &crate::config::Settings, region: &str) -> String {
+    format!("{}.dkr.ecr.{region}.amazonaws.com/{}", observation.lookups.account, settings.repository)
+}
+
+/// `https://NAME` with a DNS record and a certificate, else the load balancer's own name.
+fn url(settings: &crate::config::Settings, observation: &Observation, new_dns: Option<&str>) -> Option<String> {
+    let lb = settings.load_balancer.as_ref()?;
+    let scheme = if lb.certificate.is_some() { "https" } else { "http" };
+    if let Some(dns) = &settings.dns {
+        return Some(format!("{scheme}://{}", dns.name));
+    }
+    let dns = new_dns
+        .map(str::to_owned)
+        .or_else(|| observation.observed.load_balancer.as_ref().map(|f| f.state.dns_name.clone()))?;
+    Some(format!("{scheme}://{dns}"))
+}

@@ -1,0 +1,195 @@
+//! `cargo ecs plan` and `cargo ecs deploy` end to end against the shimmed emulator, checked with an independent
+//! client (boto3 scripts in tests/stack) and the emulator's own call log, never with the tool's own output alone.
+//!
+//! These tests read the emulator's global call log, so they run one at a time (`Stack::lock`).
+
+use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture};
+use serde_json::Value;
+
+fn unique(name: &str) -> String {
+    format!(
+        "{name}{}{}",
+        std::process::id() % 10_000,
+        std::time::UNIX_EPOCH.elapsed().map(|d| d.subsec_micros() % 1000).unwrap_or(0)
+    )
+}
+
+fn mutating_calls(stack: &Stack) -> Vec<String> {
+    serde_json::from_str(&stack.script("calls.py", &["mutating"])).expect("calls JSON")
+}
+
+fn reset_calls(stack: &Stack) {
+    let _ = stack.script("calls.py", &["reset"]);
+}
+
+fn run(dir: &std::path::Path, args: &[&str]) -> Output {
+    cargo_ecs(dir, args, &[])
+}
+
+fn ok(out: &Output) -> Value {
+    assert_eq!(out.code, 0, "failed:\n{}\n{}", out.stderr, out.stdout);
+    out.json()[0].clone()
+}
+
+fn actions(report: &Value) -> Vec<(String, String)> {
+    report["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["action"] != "keep")
+        .map(|s| {
+            (s["kind"].as_str().unwrap_or_default().to_owned(), s["action"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+}
+
+#[test]
+fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
+    let stack = Stack::get();
+    let _aws = stack.lock();
+    let name = unique("web");
+    let zone = format!("{name}.example.com");
+    let certificate = stack.script("domain.py", &[&zone]).trim().to_owned();
+    let ws = fixture("web");
+    let settings = [
+        format!("service={name}"),
+        format!("repository={name}"),
+        format!("load-balancer.certificate=*.{zone}"),
+        format!("dns.zone={zone}"),
+        "dns.name=app".to_owned(),
+        "assign-public-ip=true".to_owned(),
+    ];
+    let mut base: Vec<&str> = vec!["--output", "json"];
+    for s in &settings {
+        base.extend(["--set", s.as_str()]);
+    }
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        let mut args = base.clone();
+        args.extend_from_slice(extra);
+        args
+    };
+    let inspect = || -> Value {
+        serde_json::from_str(&stack.script("inspect_service.py", &[&name, &name, &zone, &format!("app.{zone}")]))
+            .expect("inspect JSON")
+    };
+
+    // plan on nothing: every resource to create, and nothing changed.
+    reset_calls(&stack);
+    let planned = ok(&run(ws.path(), &with(&["plan"])));
+    assert_eq!(actions(&planned).len(), 12, "{}", planned["plan"]);
+    assert!(actions(&planned).iter().all(|(_, a)| a == "create"));
+    assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "plan changed AWS");
+
+    // First deploy: every resource, wired listener -> target group -> service -> task definition -> image.
+    let first = ok(&run(ws.path(), &with(&["deploy"])));
+    let digest = first["image"].as_str().expect("image").rsplit('@').next().expect("digest").to_owned();
+    let wiring = inspect();
+    let tg_arn = wiring["service"]["load-balancers"][0]["targetGroupArn"].as_str().expect("target group").to_owned();
+    assert_eq!(wiring["target-group"]["port"], 8080);
+    assert_eq!(wiring["target-group"]["target-type"], "ip");
+    assert_eq!(wiring["target-group"]["health-check-path"], "/health");
+    let listeners = wiring["listeners"].as_array().expect("listeners");
+    assert_eq!(listeners.len(), 2, "{wiring}");
+    assert_eq!(listeners[0][0], 80);
+    assert_eq!(listeners[0][4][0][2], "HTTPS", "80 redirects to HTTPS: {wiring}");
+    assert_eq!((listeners[1][0].clone(), listeners[1][1].clone()), (443.into(), "HTTPS".into()));
+    assert_eq!(listeners[1][3][0], certificate.as_str());
+    assert_eq!(listeners[1][4][0][1], tg_arn.as_str(), "443 forwards to the service's target group");
+    assert_eq!(wiring["load-balancer"]["scheme"], "internet-facing");
+    let td = &wiring["task-definition"];
+    assert!(td["image"].as_str().is_some_and(|i| i.ends_with(&format!("/{name}@{digest}"))), "{td}");
+    assert_eq!(td["runtime-platform"]["cpuArchitecture"], "ARM64");
+    assert_eq!(td["network-mode"], "awsvpc");
+    assert_eq!(wiring["service"]["circuit-breaker"], serde_json::json!({ "enable": true, "rollback": true }));
+    assert!(wiring["execution-role"].to_string().contains("AmazonECSTaskExecutionRolePolicy"));
+    assert_eq!(wiring["log-group"]["retention"], 30);
+    assert_eq!(wiring["record"][0]["type"], "A", "{wiring}");
+    let lb_dns = wiring["load-balancer"]["dns-name"].as_str().expect("dns").to_ascii_lowercase();
+    assert!(
+        wiring["record"][0]["alias"].as_str().is_some_and(|a| a.to_ascii_lowercase().contains(&lb_dns)),
+        "{wiring}"
+    );
+    let tasks_sg = &wiring["service-security-groups"][0];
+    assert!(
+        tasks_sg["ingress"][0][1][0].as_str().is_some_and(|g| g.starts_with("sg-")),
+        "tasks only from the LB group: {tasks_sg}"
+    );
+    let has = std::process::Command::new(std::env::var("CARGO_ECS_STACK_PYTHON").expect("python"))
+        .arg(cargo_ecs_tests::repo_root().join("tests/stack/registry_has.py"))
+        .args([&name, &digest])
+        .status()
+        .expect("registry_has");
+    assert!(has.success(), "the image the task definition names is in the registry");
+    assert_eq!(first["url"], format!("https://app.{zone}"));
+
+    // Nothing changed: no mutating call, no new revision, nothing pushed, and it says so.
+    reset_calls(&stack);
+    let again = run(
+        ws.path(),
+        &base.iter().copied().filter(|a| *a != "--output" && *a != "json").chain(["deploy"]).collect::<Vec<_>>(),
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    assert_eq!(mutating_calls(&stack), Vec::<String>::new());
+    assert_eq!(inspect()["task-definition-revisions"], wiring["task-definition-revisions"]);
+
+    // A settings change: plan shows it and changes nothing; deploy makes one revision and one service update.
+    reset_calls(&stack);
+    let planned = ok(&run(ws.path(), &with(&["plan", "--set", "memory=1024"])));
+    assert_eq!(actions(&planned), pairs(&[("task-definition", "create"), ("service", "update")]));
+    assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "plan changed AWS");
+    let changed = ok(&run(ws.path(), &with(&["deploy", "--set", "memory=1024"])));
+    assert!(changed["pushed"]["push"]["blobs-uploaded"] == 0, "an unchanged image uploads nothing: {changed}");
+    assert_eq!(mutating_calls(&stack), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
+    let after = inspect();
+    assert_eq!(
+        after["task-definition-revisions"],
+        wiring["task-definition-revisions"].as_u64().map(|n| n + 1).unwrap_or(0)
+    );
+    assert_eq!(after["task-definition"]["memory"], "1024");
+
+    // A code change: one layer pushed, one revision, the service rolls.
+    let main = ws.path().join("src/main.rs");
+    std::fs::write(&main, std::fs::read_to_string(&main).expect("main").replace("\"ok\\n\"", "\"ok!\\n\""))
+        .expect("edit");
+    reset_calls(&stack);
+    let rolled = ok(&run(ws.path(), &with(&["deploy", "--set", "memory=1024"])));
+    assert_eq!(rolled["pushed"]["push"]["blobs-uploaded"], 2, "binary layer + config: {}", rolled["pushed"]);
+    assert_eq!(mutating_calls(&stack), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
+    let rolled_wiring = inspect();
+    assert_eq!(rolled_wiring["service"]["deployments"][0][0], "PRIMARY");
+    assert_ne!(rolled_wiring["task-definition"]["image"], after["task-definition"]["image"]);
+}
+
+#[test]
+fn what_the_plan_cannot_resolve_stops_the_deploy_before_any_change() {
+    let stack = Stack::get();
+    let _aws = stack.lock();
+    let ws = fixture("web");
+    let name = unique("miss");
+    let cases: [(Vec<String>, &str); 2] = [
+        (
+            vec![format!("service={name}"), "load-balancer.certificate=*.nowhere.example".to_owned()],
+            "no ISSUED ACM certificate",
+        ),
+        (
+            vec![format!("service={name}"), "dns.zone=nowhere.example".to_owned(), "dns.name=api".to_owned()],
+            "no Route 53 hosted zone named nowhere.example",
+        ),
+    ];
+    for (sets, expected) in &cases {
+        reset_calls(&stack);
+        let mut args = vec!["deploy"];
+        for s in sets {
+            args.extend(["--set", s.as_str()]);
+        }
+        let out = run(ws.path(), &args);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(expected), "{}", out.stderr);
+        assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "{sets:?} changed AWS");
+    }
+}
