@@ -15,7 +15,9 @@ use crate::publish::{BuiltImage, PublishOptions, Published, build_image, push_bu
 use crate::report::Reporter;
 use crate::stack::apply::{Applied, apply};
 use crate::stack::observe::{Observation, observe};
-use crate::stack::{Action, Kind, Plan, desired, plan};
+use crate::stack::rollout::{AwsRollout, TaskLogs, last_log_lines};
+use crate::stack::{Action, Desired, Kind, Plan, desired, plan};
+use crate::watch::{WatchOptions, WatchOutcome, watch};
 
 /// How to deploy.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +28,8 @@ pub struct DeployOptions {
     pub dry_run: bool,
     /// Registry override for the push.
     pub publish: PublishOptions,
+    /// Follow the rollout until it completes, fails or times out; `None` returns after the apply (`--no-wait`).
+    pub wait: Option<WatchOptions>,
 }
 
 /// What a plan or deploy did.
@@ -46,6 +50,18 @@ pub struct DeployReport {
     pub applied: Option<Applied>,
     /// Where the service answers, when it has a load balancer.
     pub url: Option<String>,
+    /// How the rollout ended, when it was followed.
+    pub rollout: Option<WatchOutcome>,
+    /// The last log lines of the tasks that stopped, when the rollout failed.
+    pub logs: Vec<TaskLogs>,
+}
+
+impl DeployReport {
+    /// Whether the deploy reached its goal: planned, nothing to do, applied without waiting, or rolled out.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        self.rollout.as_ref().is_none_or(|r| r.verdict.is_success())
+    }
 }
 
 /// Plans (and unless `dry_run`, applies) the stack of one service.
@@ -85,6 +101,8 @@ pub async fn deploy(
         plan,
         pushed: None,
         applied: None,
+        rollout: None,
+        logs: Vec::new(),
     };
     if options.dry_run || report.plan.is_empty() {
         return Ok(report);
@@ -98,8 +116,44 @@ pub async fn deploy(
         .await
         .map_err(Error::Apply)?;
     report.url = url(settings, &observation, applied.load_balancer_dns.as_deref());
+    if let (Some(options), Some(deployment)) = (&options.wait, &applied.deployment) {
+        let (rollout, logs) = follow(clients, &desired, &applied, deployment, options, reporter).await?;
+        report.rollout = Some(rollout);
+        report.logs = logs;
+    }
     report.applied = Some(applied);
     Ok(report)
+}
+
+/// Watches the deployment the apply started; on failure, fetches the stopped tasks' last log lines.
+async fn follow(
+    clients: &Clients,
+    desired: &Desired,
+    applied: &Applied,
+    deployment: &str,
+    options: &WatchOptions,
+    reporter: &dyn Reporter,
+) -> Result<(WatchOutcome, Vec<TaskLogs>)> {
+    let service = &desired.service;
+    let source = AwsRollout {
+        clients,
+        cluster: service.cluster.clone(),
+        service: service.name.clone(),
+        target_group: applied.target_group.clone(),
+        names: crate::aws::ecs::NameMap::default(),
+    };
+    let outcome = watch(&source, deployment, *options, reporter).await?;
+    let mut logs = Vec::new();
+    if !outcome.verdict.is_success()
+        && let Some(diagnosis) = &outcome.diagnosis
+    {
+        let ids: Vec<String> = diagnosis.stopped.iter().map(|t| t.id.clone()).collect();
+        let container = &desired.task_definition.container;
+        let found =
+            last_log_lines(clients, &container.log_group, &container.log_stream_prefix, &container.name, &ids).await?;
+        logs = found.into_iter().map(|(task, lines)| TaskLogs { task, lines }).collect();
+    }
+    Ok((outcome, logs))
 }
 
 /// The repository's URI: as ECR names it when it exists, else the URI ECR will give it.

@@ -48,6 +48,14 @@ pub enum Error {
     /// A step of the apply failed; what was done is done, the rest was not started.
     #[error("{} failed: {}", .0.step, .0.error)]
     Apply(Box<ApplyError>),
+    /// The deployment did not complete: rolled back, failed, or timed out.
+    #[error("the deployment of {service} did not complete: {verdict}")]
+    Rollout {
+        /// The service.
+        service: String,
+        /// How it ended.
+        verdict: String,
+    },
     /// A command that a later release will provide.
     #[error("`cargo ecs {command}` is not built yet")]
     NotImplemented {
@@ -82,6 +90,9 @@ impl Error {
             }
             Self::Image(error) => error.help(),
             Self::Registry(error) => error.help(),
+            Self::Rollout { .. } => Some(
+                "the stopped tasks' reasons and last log lines are above; fix the cause and deploy again (the circuit breaker keeps the previous revision serving)".to_owned(),
+            ),
             Self::PlatformMismatch { .. } => Some(
                 "set `architecture` to the image's, or rebuild the image for the task's platform (a user Dockerfile must not pin another --platform)".to_owned(),
             ),

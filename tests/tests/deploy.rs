@@ -193,3 +193,30 @@ fn what_the_plan_cannot_resolve_stops_the_deploy_before_any_change() {
         assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "{sets:?} changed AWS");
     }
 }
+
+#[test]
+fn a_rollout_the_circuit_breaker_rolls_back_fails_the_deploy_with_the_reason() {
+    let stack = Stack::get();
+    let _aws = stack.lock();
+    let ws = fixture("web");
+    let name = unique("roll");
+    let service = format!("service={name}");
+    let repository = format!("repository={name}");
+    let args = ["deploy", "--set", service.as_str(), "--set", repository.as_str(), "--set", "assign-public-ip=true"];
+    let first = run(ws.path(), &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("rollout: completed"), "{}", first.stdout);
+
+    // The next rollout's tasks exit at once: the circuit breaker rolls back, and the deploy must fail.
+    let _ = stack.script("script_rollout.py", &[&name, &name, "fail", "Essential container in task exited"]);
+    let failed = run(ws.path(), &[&args[..], &["--set", "memory=1024"]].concat());
+    assert_eq!(failed.code, 1, "a rolled-back deploy must not succeed:\n{}\n{}", failed.stdout, failed.stderr);
+    assert!(failed.stdout.contains("rolled back"), "{}", failed.stdout);
+    assert!(failed.stdout.contains("Essential container in task exited"), "{}", failed.stdout);
+    assert!(failed.stderr.contains("did not complete"), "{}", failed.stderr);
+
+    // --no-wait returns after the apply, and says nothing about a rollout.
+    let quick = run(ws.path(), &[&args[..], &["--set", "memory=2048", "--no-wait"]].concat());
+    assert_eq!(quick.code, 0, "{}", quick.stderr);
+    assert!(!quick.stdout.contains("rollout:"), "{}", quick.stdout);
+}

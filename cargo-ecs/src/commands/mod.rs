@@ -25,9 +25,12 @@ pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Re
         Command::Config(args) => config::run(&load_settings(&cli.global)?, args, printer),
         Command::Build => build::run(&load_settings(&cli.global)?, reporter, printer).await,
         Command::Push => push::run(&cli.global, &load_settings(&cli.global)?, reporter, printer).await,
-        Command::Plan => deploy::run(&cli.global, &load_settings(&cli.global)?, false, true, reporter, printer).await,
+        Command::Plan => {
+            deploy::run(&cli.global, &load_settings(&cli.global)?, deploy::Mode::Plan, reporter, printer).await
+        }
         Command::Deploy(args) => {
-            deploy::run(&cli.global, &load_settings(&cli.global)?, args.force, false, reporter, printer).await
+            let mode = deploy::Mode::Deploy { force: args.force, wait: (!args.no_wait).then_some(args.timeout) };
+            deploy::run(&cli.global, &load_settings(&cli.global)?, mode, reporter, printer).await
         }
         Command::Init => Err(Error::NotImplemented { command: "init" }),
         other => {

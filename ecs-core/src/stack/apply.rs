@@ -24,6 +24,8 @@ pub struct Applied {
     pub deployment: Option<String>,
     /// The load balancer's DNS name.
     pub load_balancer_dns: Option<String>,
+    /// The target group's ARN.
+    pub target_group: Option<String>,
 }
 
 /// An apply stopped by a failed step, with what it had done.
@@ -117,6 +119,7 @@ pub async fn apply(
     }
     applied.task_definition = applied.task_definition.or(resolved.task_definition);
     applied.load_balancer_dns = resolved.load_balancer.map(|lb| lb.dns_name);
+    applied.target_group = resolved.target_group;
     Ok(applied)
 }
 
@@ -215,7 +218,10 @@ async fn apply_step(
                     state
                 }
             };
-            Ok(String::new())
+            Ok(match &spec.action {
+                super::model::ListenerAction::Forward(target) => format!("forwards to {target}"),
+                super::model::ListenerAction::RedirectToHttps => "redirects to HTTPS".to_owned(),
+            })
         }
         Kind::TaskDefinition => {
             let state = aws::ecs::register_task_definition(&clients.ecs, &desired.task_definition).await?;

@@ -10,6 +10,7 @@ pub mod model;
 pub mod observe;
 pub mod observed;
 pub mod plan;
+pub mod rollout;
 
 #[cfg(test)]
 mod tests;
