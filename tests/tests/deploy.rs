@@ -136,6 +136,9 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
     assert_eq!(mutating_calls(&stack), Vec::<String>::new());
     assert_eq!(inspect()["task-definition-revisions"], wiring["task-definition-revisions"]);
+    let planned = ok(&run(ws.path(), &with(&["plan"])));
+    assert!(actions(&planned).is_empty(), "plan on an up-to-date stack: {}", planned["plan"]);
+    assert_eq!(mutating_calls(&stack), Vec::<String>::new());
 
     // A settings change: plan shows it and changes nothing; deploy makes one revision and one service update.
     reset_calls(&stack);
