@@ -161,3 +161,31 @@ impl Stack {
         serde_json::from_str(&self.script("snapshot.py", &[])).expect("snapshot JSON")
     }
 }
+
+/// A variable of the stack's environment; panics when it is missing, so tests never pass by skipping.
+///
+/// # Panics
+/// When the variable is unset or empty.
+#[must_use]
+pub fn stack_var(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{name} is not set: these tests need the local stack's environment \
+             (scripts/stack up; set -a; . .stack/env; set +a; or run scripts/test)"
+        ),
+    }
+}
+
+/// AWS clients for the local stack (its endpoint, us-east-1), built the way the tool builds them.
+///
+/// # Panics
+/// When the stack's environment is missing.
+pub async fn aws_clients() -> ecs_core::aws::Clients {
+    ecs_core::aws::Clients::from_options(&ecs_core::aws::AwsOptions {
+        endpoint_url: Some(stack_var("AWS_ENDPOINT_URL")),
+        region: Some("us-east-1".to_owned()),
+        ..ecs_core::aws::AwsOptions::default()
+    })
+    .await
+}

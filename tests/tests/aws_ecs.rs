@@ -10,34 +10,15 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use cargo_ecs_tests::{aws_clients, stack_var};
+use ecs_core::aws::Clients;
 use ecs_core::aws::ecs::{
     NameMap, ResolvedIds, create_cluster, create_service, observe_cluster, observe_service, observe_task_definition,
     register_task_definition, running_tasks, stopped_tasks, update_cluster, update_service,
 };
-use ecs_core::aws::{AwsOptions, Clients};
 use ecs_core::stack::model::{
     ClusterSpec, ContainerSpec, ServiceLoadBalancer, ServiceSpec, ServiceState, Tags, TaskDefinitionSpec,
 };
-
-/// A variable of the stack's environment; panics when it is missing, so these tests never pass by skipping.
-fn stack_var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests need the local stack's environment \
-             (scripts/stack up; set -a; . .stack/env; set +a; or run scripts/test)"
-        ),
-    }
-}
-
-async fn clients() -> Clients {
-    Clients::from_options(&AwsOptions {
-        endpoint_url: Some(stack_var("AWS_ENDPOINT_URL")),
-        region: Some("us-east-1".to_owned()),
-        ..AwsOptions::default()
-    })
-    .await
-}
 
 /// A name no other test, run or process uses (at most 32 characters: target group names).
 fn unique(what: &str) -> String {
@@ -80,7 +61,7 @@ fn task_definition(family: &str) -> TaskDefinitionSpec {
 
 #[tokio::test]
 async fn a_created_cluster_reads_back_equal_and_managed_and_gains_missing_providers() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let name = unique("cl");
     let spec = ClusterSpec {
         name: name.clone(),
@@ -118,7 +99,7 @@ async fn a_created_cluster_reads_back_equal_and_managed_and_gains_missing_provid
 
 #[tokio::test]
 async fn an_unchanged_task_definition_round_trips_and_a_change_reads_back() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let family = unique("td");
     assert_eq!(observe_task_definition(&clients.ecs, &family).await.expect("observe"), None);
 
@@ -145,7 +126,7 @@ async fn an_unchanged_task_definition_round_trips_and_a_change_reads_back() {
 
 #[tokio::test]
 async fn a_task_definition_of_another_shape_has_no_spec() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let family = unique("td-ec2");
     clients
         .ecs
@@ -285,7 +266,7 @@ fn completed_on(state: &ServiceState, task_definition: &str) -> bool {
 
 #[tokio::test]
 async fn a_service_is_created_rolled_out_and_updated_to_a_new_revision() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let f = fixture(&clients).await;
     let (cluster, name) = (&f.spec.cluster, &f.spec.name);
     assert_eq!(observe_service(&clients.ecs, cluster, name, &f.names).await.expect("observe"), None);
@@ -351,7 +332,7 @@ async fn a_service_is_created_rolled_out_and_updated_to_a_new_revision() {
 
 #[tokio::test]
 async fn service_updates_change_the_count_capacity_and_network_the_spec_governs() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let f = fixture(&clients).await;
     let (cluster, name) = (&f.spec.cluster, &f.spec.name);
     let no_lb = ServiceSpec { load_balancer: None, desired_count: None, assign_public_ip: true, ..f.spec.clone() };
@@ -392,7 +373,7 @@ async fn service_updates_change_the_count_capacity_and_network_the_spec_governs(
 
 #[tokio::test]
 async fn a_missing_service_or_cluster_reads_as_absent_with_no_tasks() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let names = NameMap::default();
     let cluster = unique("nocl");
     assert_eq!(observe_service(&clients.ecs, &cluster, "nothing", &names).await.expect("observe"), None);
@@ -423,7 +404,7 @@ fn shim_control(path: &str, body: &str) -> String {
 
 #[tokio::test]
 async fn the_stopped_tasks_of_a_failed_deployment_carry_exit_codes_and_reasons() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let f = fixture(&clients).await;
     let (cluster, name) = (&f.spec.cluster, &f.spec.name);
     create_service(&clients.ecs, &f.spec, &f.first, &f.ids).await.expect("create");

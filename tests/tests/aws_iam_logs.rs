@@ -8,30 +8,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use cargo_ecs_tests::{aws_clients, stack_var};
 use ecs_core::aws::iam::{create_role, observe_role, secrets_policy, update_role};
 use ecs_core::aws::logs::{create_log_group, observe_log_group, recent_log_lines, task_log_stream, update_log_group};
-use ecs_core::aws::{AwsOptions, Clients};
 use ecs_core::stack::model::{EXECUTION_ROLE_POLICY_ARN, LogGroupSpec, LogGroupState, RoleSpec, RoleState, Tags};
-
-/// A variable of the stack's environment; panics when it is missing, so these tests never pass by skipping.
-fn stack_var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests need the local stack's environment \
-             (scripts/stack up; set -a; . .stack/env; set +a; or run scripts/test)"
-        ),
-    }
-}
-
-async fn clients() -> Clients {
-    Clients::from_options(&AwsOptions {
-        endpoint_url: Some(stack_var("AWS_ENDPOINT_URL")),
-        region: Some("us-east-1".to_owned()),
-        ..AwsOptions::default()
-    })
-    .await
-}
 
 /// A name no other test, run or process uses.
 fn unique(what: &str) -> String {
@@ -65,7 +45,7 @@ fn role_spec(name: &str) -> RoleSpec {
 
 #[tokio::test]
 async fn a_created_role_reads_back_equal_and_managed() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let spec = role_spec(&unique("role"));
     assert_eq!(observe_role(&clients.iam, &spec.name).await.expect("observe"), None);
 
@@ -88,7 +68,7 @@ async fn a_created_role_reads_back_equal_and_managed() {
 
 #[tokio::test]
 async fn a_changed_role_spec_is_applied() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let spec = role_spec(&unique("role"));
     let created = create_role(&clients.iam, &spec).await.expect("create");
 
@@ -117,7 +97,7 @@ async fn a_changed_role_spec_is_applied() {
 
 #[tokio::test]
 async fn a_foreign_role_reads_as_unmanaged_and_its_trust_is_fixed_on_update() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let name = unique("foreign");
     boto3(
         "import boto3, json, sys\n\
@@ -147,7 +127,7 @@ async fn a_foreign_role_reads_as_unmanaged_and_its_trust_is_fixed_on_update() {
 
 #[tokio::test]
 async fn a_log_group_is_created_observed_and_updated() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let name = format!("/ecs/{}", unique("logs"));
     assert_eq!(observe_log_group(&clients.logs, &name).await.expect("observe"), None);
     // A group whose name extends this one's is another group.
@@ -175,7 +155,7 @@ async fn a_log_group_is_created_observed_and_updated() {
 
 #[tokio::test]
 async fn a_foreign_log_group_reads_as_unmanaged_with_no_retention() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let name = format!("/ecs/{}", unique("foreign"));
     boto3("import boto3, sys\nboto3.client('logs').create_log_group(logGroupName=sys.argv[1])\n", &[&name]);
     let found = observe_log_group(&clients.logs, &name).await.expect("observe").expect("exists");
@@ -185,7 +165,7 @@ async fn a_foreign_log_group_reads_as_unmanaged_with_no_retention() {
 
 #[tokio::test]
 async fn recent_log_lines_are_the_newest_ones_newest_last() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let group = format!("/ecs/{}", unique("lines"));
     create_log_group(&clients.logs, &LogGroupSpec { name: group.clone(), retention_days: 1, tags: Tags::new() })
         .await

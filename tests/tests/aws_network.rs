@@ -8,31 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ecs_core::aws::{AwsOptions, Clients, acm, ec2, elb, route53, sts};
+use cargo_ecs_tests::aws_clients;
+use ecs_core::aws::{Clients, acm, ec2, elb, route53, sts};
 use ecs_core::stack::model::{
     HealthCheck, Ingress, ListenerAction, ListenerSpec, LoadBalancerSpec, MANAGED_TAG, Network, Peer, RecordKind,
     RecordSpec, RecordState, SERVICE_TAG, SecurityGroupSpec, SecurityGroupState, TLS_POLICY, Tags, TargetGroupSpec,
 };
-
-/// A variable of the stack's environment; panics when it is missing, so these tests never pass by skipping.
-fn stack_var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests need the local stack's environment \
-             (scripts/stack up; set -a; . .stack/env; set +a; or run scripts/test)"
-        ),
-    }
-}
-
-async fn clients() -> Clients {
-    Clients::from_options(&AwsOptions {
-        endpoint_url: Some(stack_var("AWS_ENDPOINT_URL")),
-        region: Some("us-east-1".to_owned()),
-        ..AwsOptions::default()
-    })
-    .await
-}
 
 /// A name no other test, run or process uses: short enough for load balancers and target groups (32).
 fn unique(what: &str) -> String {
@@ -88,13 +69,13 @@ async fn raw_rules(clients: &Clients, group_id: &str) -> Vec<(i32, String)> {
 
 #[tokio::test]
 async fn sts_names_the_account() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     assert_eq!(sts::account_id(&clients.sts).await.expect("GetCallerIdentity"), "123456789012");
 }
 
 #[tokio::test]
 async fn the_default_network_and_chosen_subnets_are_found() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let network = default_network(&clients).await;
     assert!(network.vpc_id.starts_with("vpc-"), "{network:?}");
     assert_eq!(network.subnets.len(), 6, "moto's default VPC has a subnet per zone: {network:?}");
@@ -133,7 +114,7 @@ async fn the_default_network_and_chosen_subnets_are_found() {
 
 #[tokio::test]
 async fn subnets_are_public_when_their_route_table_reaches_an_internet_gateway() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let ec2c = &clients.ec2;
     let vpc = ec2c.create_vpc().cidr_block("10.78.0.0/16").send().await.expect("CreateVpc");
     let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_owned();
@@ -222,7 +203,7 @@ async fn subnets_are_public_when_their_route_table_reaches_an_internet_gateway()
 
 #[tokio::test]
 async fn security_groups_are_created_observed_and_updated_rule_by_rule() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let network = default_network(&clients).await;
     let vpc = network.vpc_id.as_str();
     assert!(ec2::observe_security_group(&clients.ec2, vpc, &unique("none")).await.expect("describe").is_none());
@@ -340,7 +321,7 @@ fn two_subnets(network: &Network, skip: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn load_balancer_target_group_and_listeners_are_created_observed_and_updated() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let network = default_network(&clients).await;
     let vpc = network.vpc_id.as_str();
     let name = unique("alb");
@@ -459,7 +440,7 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
 
 #[tokio::test]
 async fn certificates_are_found_by_domain_or_arn() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let domain = unique_domain();
     let wildcard = certificate(&clients, &format!("*.{domain}"), &[]).await;
     let exact = certificate(&clients, &format!("api.{domain}"), &[]).await;
@@ -489,7 +470,7 @@ async fn certificates_are_found_by_domain_or_arn() {
 
 #[tokio::test]
 async fn zones_are_found_and_records_point_at_the_load_balancer() {
-    let clients = clients().await;
+    let clients = aws_clients().await;
     let domain = unique_domain();
     let created = clients
         .route53

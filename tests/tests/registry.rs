@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use cargo_ecs_tests::stack_var;
 use ecs_core::aws::{AwsOptions, sdk_config};
 use ecs_core::image::{Blob, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, OciImage, Platform};
 use ecs_core::registry::aws_sdk_ecr::Client;
@@ -18,17 +19,6 @@ use ecs_core::registry::{
     resolve_tag,
 };
 use ecs_core::report::{Event, Recorder, Silent};
-
-/// A variable of the stack's environment; panics when it is missing, so these tests never pass by skipping.
-fn stack_var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests need the local stack's environment \
-             (scripts/stack up; set -a; . .stack/env; set +a; or run scripts/test)"
-        ),
-    }
-}
 
 async fn ecr() -> Client {
     let config = sdk_config(&AwsOptions {

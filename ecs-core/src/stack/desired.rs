@@ -11,6 +11,7 @@ use super::model::{
     RoleSpec, SERVICE_TAG, SecurityGroupSpec, ServiceLoadBalancer, ServiceSpec, TLS_POLICY, Tags, TargetGroupSpec,
     TaskDefinitionSpec,
 };
+use super::names;
 use crate::config::{DnsType, Settings};
 
 /// What observe looked up that the desired stack depends on.
@@ -77,11 +78,11 @@ pub const HEALTHY_CODES: &str = "200-399";
 pub fn desired(settings: &Settings, lookups: &Lookups, image: &str, named: BTreeSet<String>) -> Desired {
     let tags = tags(settings);
     let lb = settings.load_balancer.as_ref();
-    let lb_sg_name = lb.map(|lb| format!("{}-lb", lb.name));
-    let service_sg_name = format!("{}-tasks", settings.service);
+    let lb_sg_name = names::lb_security_group(settings);
+    let service_sg_name = names::service_security_group(settings);
     let vpc_id = lookups.network.vpc_id.clone();
     let subnets: Vec<String> = lookups.network.subnets.iter().map(|s| s.id.clone()).collect();
-    let log_group = format!("/ecs/{}", settings.service);
+    let log_group = names::log_group(settings);
 
     let lb_security_group = lb_sg_name.as_ref().map(|name| {
         let mut ingress = vec![Ingress { port: 80, from: Peer::Anywhere }];

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod desired;
 pub mod model;
+pub mod names;
 pub mod observe;
 pub mod observed;
 pub mod plan;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::desired::Lookups;
 use super::model::{Found, SecurityGroupState};
+use super::names;
 use super::observed::Observed;
 use crate::aws::{self, Clients};
 use crate::config::Settings;
@@ -83,9 +84,9 @@ pub async fn lookups(settings: &Settings, clients: &Clients) -> Result<Lookups> 
 async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) -> Result<Observed> {
     let vpc = lookups.network.vpc_id.as_str();
     let lb = settings.load_balancer.as_ref();
-    let lb_sg_name = lb.map(|lb| format!("{}-lb", lb.name));
-    let service_sg_name = format!("{}-tasks", settings.service);
-    let log_group_name = format!("/ecs/{}", settings.service);
+    let lb_sg_name = names::lb_security_group(settings);
+    let service_sg_name = names::service_security_group(settings);
+    let log_group_name = names::log_group(settings);
     let role = |name: Option<&String>| {
         let name = name.filter(|n| !n.starts_with("arn:")).cloned();
         async move {
