@@ -186,6 +186,12 @@ pub struct RollbackArgs {
     /// Roll back to this task definition revision instead of the previous one.
     #[arg(long, value_name = "REVISION")]
     pub to: Option<u32>,
+    /// Return once the service points at the revision, without watching the rollout.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up watching after this long, e.g. 10m or 90s.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Options of `destroy`.

@@ -15,9 +15,9 @@ use crate::publish::{BuiltImage, PublishOptions, Published, build_image, push_bu
 use crate::report::Reporter;
 use crate::stack::apply::{Applied, apply};
 use crate::stack::observe::{Observation, observe};
-use crate::stack::rollout::{AwsRollout, TaskLogs, last_log_lines};
-use crate::stack::{Action, Desired, Kind, Plan, desired, plan};
-use crate::watch::{WatchOptions, WatchOutcome, watch};
+use crate::stack::rollout::{RolloutTarget, TaskLogs, follow};
+use crate::stack::{Action, Kind, Plan, desired, plan};
+use crate::watch::{WatchOptions, WatchOutcome};
 
 /// How to deploy.
 #[derive(Debug, Clone, Default)]
@@ -117,43 +117,21 @@ pub async fn deploy(
         .map_err(Error::Apply)?;
     report.url = url(settings, &observation, applied.load_balancer_dns.as_deref());
     if let (Some(options), Some(deployment)) = (&options.wait, &applied.deployment) {
-        let (rollout, logs) = follow(clients, &desired, &applied, deployment, options, reporter).await?;
+        let container = &desired.task_definition.container;
+        let target = RolloutTarget {
+            cluster: desired.service.cluster.clone(),
+            service: desired.service.name.clone(),
+            target_group: applied.target_group.clone(),
+            log_group: container.log_group.clone(),
+            log_stream_prefix: container.log_stream_prefix.clone(),
+            container: container.name.clone(),
+        };
+        let (rollout, logs) = follow(clients, &target, deployment, options, reporter).await?;
         report.rollout = Some(rollout);
         report.logs = logs;
     }
     report.applied = Some(applied);
     Ok(report)
-}
-
-/// Watches the deployment the apply started; on failure, fetches the stopped tasks' last log lines.
-async fn follow(
-    clients: &Clients,
-    desired: &Desired,
-    applied: &Applied,
-    deployment: &str,
-    options: &WatchOptions,
-    reporter: &dyn Reporter,
-) -> Result<(WatchOutcome, Vec<TaskLogs>)> {
-    let service = &desired.service;
-    let source = AwsRollout {
-        clients,
-        cluster: service.cluster.clone(),
-        service: service.name.clone(),
-        target_group: applied.target_group.clone(),
-        names: crate::aws::ecs::NameMap::default(),
-    };
-    let outcome = watch(&source, deployment, *options, reporter).await?;
-    let mut logs = Vec::new();
-    if !outcome.verdict.is_success()
-        && let Some(diagnosis) = &outcome.diagnosis
-    {
-        let ids: Vec<String> = diagnosis.stopped.iter().map(|t| t.id.clone()).collect();
-        let container = &desired.task_definition.container;
-        let found =
-            last_log_lines(clients, &container.log_group, &container.log_stream_prefix, &container.name, &ids).await?;
-        logs = found.into_iter().map(|(task, lines)| TaskLogs { task, lines }).collect();
-    }
-    Ok((outcome, logs))
 }
 
 /// The repository's URI: as ECR names it when it exists, else the URI ECR will give it.

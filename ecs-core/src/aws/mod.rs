@@ -3,6 +3,7 @@
 pub mod acm;
 pub mod ec2;
 pub mod ecs;
+pub mod ecs_revisions;
 pub mod elb;
 mod error;
 pub mod iam;

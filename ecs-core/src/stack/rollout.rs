@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::{self, AwsError, Clients};
-use crate::watch::{ContainerExit, Snapshot, SnapshotFuture, SnapshotSource, TargetView, TaskView};
+use crate::error::Result;
+use crate::report::Reporter;
+use crate::watch::{
+    ContainerExit, Snapshot, SnapshotFuture, SnapshotSource, TargetView, TaskView, WatchOptions, WatchOutcome, watch,
+};
 
 /// How many stopped tasks a snapshot lists (the diagnosis shows the newest).
 const STOPPED_TASKS: usize = 5;
@@ -121,4 +125,53 @@ pub struct TaskLogs {
     pub task: String,
     /// Its last lines, oldest first.
     pub lines: Vec<String>,
+}
+
+/// The service a rollout is followed on, and where its tasks log.
+#[derive(Debug, Clone)]
+pub struct RolloutTarget {
+    /// Cluster name.
+    pub cluster: String,
+    /// Service name.
+    pub service: String,
+    /// The target group ARN, when the service has one.
+    pub target_group: Option<String>,
+    /// The log group.
+    pub log_group: String,
+    /// The awslogs stream prefix.
+    pub log_stream_prefix: String,
+    /// The container name.
+    pub container: String,
+}
+
+/// Watches `deployment` until it completes, fails or times out; on failure, fetches the stopped tasks' last log
+/// lines for the diagnosis.
+///
+/// # Errors
+/// AWS errors that persist past the watch's retries.
+pub async fn follow(
+    clients: &Clients,
+    target: &RolloutTarget,
+    deployment: &str,
+    options: &WatchOptions,
+    reporter: &dyn Reporter,
+) -> Result<(WatchOutcome, Vec<TaskLogs>)> {
+    let source = AwsRollout {
+        clients,
+        cluster: target.cluster.clone(),
+        service: target.service.clone(),
+        target_group: target.target_group.clone(),
+        names: aws::ecs::NameMap::default(),
+    };
+    let outcome = watch(&source, deployment, *options, reporter).await?;
+    let mut logs = Vec::new();
+    if !outcome.verdict.is_success()
+        && let Some(diagnosis) = &outcome.diagnosis
+    {
+        let ids: Vec<String> = diagnosis.stopped.iter().map(|t| t.id.clone()).collect();
+        let found =
+            last_log_lines(clients, &target.log_group, &target.log_stream_prefix, &target.container, &ids).await?;
+        logs = found.into_iter().map(|(task, lines)| TaskLogs { task, lines }).collect();
+    }
+    Ok((outcome, logs))
 }
