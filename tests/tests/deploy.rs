@@ -223,3 +223,50 @@ fn a_rollout_the_circuit_breaker_rolls_back_fails_the_deploy_with_the_reason() {
     assert_eq!(quick.code, 0, "{}", quick.stderr);
     assert!(!quick.stdout.contains("rollout:"), "{}", quick.stdout);
 }
+
+#[test]
+fn rollback_points_the_service_at_the_previous_revision_or_a_chosen_one() {
+    let stack = Stack::get();
+    let _aws = stack.lock();
+    let ws = fixture("web");
+    let name = unique("back");
+    let service = format!("service={name}");
+    let repository = format!("repository={name}");
+    let common = ["--set", service.as_str(), "--set", repository.as_str(), "--set", "assign-public-ip=true"];
+    let deployed = |extra: &[&str]| {
+        let out = run(ws.path(), &[&["deploy"][..], &common[..], extra].concat());
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    };
+    let running = || -> String {
+        let wiring: Value =
+            serde_json::from_str(&stack.script("inspect_service.py", &[&name, &name])).expect("inspect JSON");
+        let arn = wiring["service"]["task-definition"].as_str().expect("task definition").to_owned();
+        arn.rsplit('/').next().expect("family:revision").to_owned()
+    };
+    deployed(&[]);
+    deployed(&["--set", "memory=1024"]);
+    assert_eq!(running(), format!("{name}:2"));
+
+    let back = run(ws.path(), &[&["rollback"][..], &common[..]].concat());
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(back.stdout.contains(&format!("rolled back from {name}:2 to {name}:1")), "{}", back.stdout);
+    assert!(back.stdout.contains("rollout: completed"), "{}", back.stdout);
+    assert_eq!(running(), format!("{name}:1"));
+
+    let forward = run(ws.path(), &[&["rollback", "--to", "2", "--no-wait"][..], &common[..]].concat());
+    assert_eq!(forward.code, 0, "{}", forward.stderr);
+    assert_eq!(running(), format!("{name}:2"));
+
+    let missing = run(ws.path(), &[&["rollback", "--to", "9"][..], &common[..]].concat());
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains(&format!("{name}:9 is not an ACTIVE revision")), "{}", missing.stderr);
+    assert!(missing.stderr.contains("active revisions: 1, 2"), "{}", missing.stderr);
+
+    let nothing = run(ws.path(), &["rollback", "--set", "service=never-deployed", "--set", "cluster=never-deployed"]);
+    assert_eq!(nothing.code, 2, "{}", nothing.stderr);
+    assert!(
+        nothing.stderr.contains("does not exist") && nothing.stderr.contains("cargo ecs deploy"),
+        "{}",
+        nothing.stderr
+    );
+}
