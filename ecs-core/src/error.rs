@@ -4,6 +4,7 @@ use crate::aws::AwsError;
 use crate::build::BuildError;
 use crate::config::SettingError;
 use crate::image::{ImageError, Platform};
+use crate::init::InitError;
 use crate::registry::RegistryError;
 use crate::stack::PlanError;
 use crate::stack::apply::ApplyError;
@@ -56,6 +57,9 @@ pub enum Error {
         /// How it ended.
         verdict: String,
     },
+    /// `cargo ecs init` refused or could not write the manifest.
+    #[error(transparent)]
+    Init(#[from] InitError),
     /// A command that a later release will provide.
     #[error("`cargo ecs {command}` is not built yet")]
     NotImplemented {
@@ -77,6 +81,7 @@ impl Error {
             Self::Settings(_) => Some("fix the settings above; nothing was changed in AWS".to_owned()),
             Self::Workspace { help, .. } => help.clone(),
             Self::Build(error) => error.help(),
+            Self::Init(error) => error.help(),
             Self::Aws(error) => error.help(),
             Self::Plan(error) => Some(format!("{}; nothing was changed", error.help())),
             Self::Apply(failed) => {
@@ -105,7 +110,11 @@ impl Error {
     /// Whether the error is the user's input (settings, flags, workspace) rather than a failure while working.
     #[must_use]
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::Settings(_) | Self::Workspace { .. } | Self::Plan(_))
+        match self {
+            Self::Settings(_) | Self::Workspace { .. } | Self::Plan(_) => true,
+            Self::Init(error) => error.is_input_error(),
+            _ => false,
+        }
     }
 }
 

@@ -8,10 +8,14 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod image;
+pub mod init;
+pub mod logs;
 pub mod publish;
 pub mod registry;
 pub mod report;
+pub mod rollback;
 pub mod stack;
+pub mod status;
 pub mod watch;
 pub mod workspace;
 

@@ -3,7 +3,11 @@
 mod build;
 mod config;
 mod deploy;
+mod init;
+mod logs;
 mod push;
+mod rollback;
+mod status;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +29,9 @@ pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Re
         Command::Config(args) => config::run(&load_settings(&cli.global)?, args, printer),
         Command::Build => build::run(&load_settings(&cli.global)?, reporter, printer).await,
         Command::Push => push::run(&cli.global, &load_settings(&cli.global)?, reporter, printer).await,
+        Command::Rollback(args) => {
+            rollback::run(&cli.global, &load_settings(&cli.global)?, args, reporter, printer).await
+        }
         Command::Plan => {
             deploy::run(&cli.global, &load_settings(&cli.global)?, deploy::Mode::Plan, reporter, printer).await
         }
@@ -32,7 +39,9 @@ pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Re
             let mode = deploy::Mode::Deploy { force: args.force, wait: (!args.no_wait).then_some(args.timeout) };
             deploy::run(&cli.global, &load_settings(&cli.global)?, mode, reporter, printer).await
         }
-        Command::Init => Err(Error::NotImplemented { command: "init" }),
+        Command::Init => init::run(&cli.global, printer).await,
+        Command::Status(args) => status::run(&cli.global, &load_settings(&cli.global)?, args, reporter, printer).await,
+        Command::Logs(args) => logs::run(&cli.global, &load_settings(&cli.global)?, args, printer).await,
         other => {
             // Not built yet; the settings are still checked, so a mistake is reported now rather than later.
             load_settings(&cli.global)?;
