@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::desired::Desired;
-use super::model::{LoadBalancerState, RoleRef, SecurityGroupSpec};
+use super::model::{ListenerAction, LoadBalancerState, RoleRef};
 use super::observed::Observed;
 use super::plan::{Action, Kind, Plan, Step};
 use crate::aws::{self, AwsError, AwsResult, Clients};
@@ -86,10 +86,73 @@ fn missing(what: &str, name: &str) -> AwsError {
     AwsError::other("apply", format!("{what} {name}"), "was neither found nor created earlier in this deploy")
 }
 
-/// Applies `plan`. `force` starts a new deployment of an unchanged service.
+/// What one step produced, merged into [`Resolved`] once its wave is done.
+#[derive(Debug)]
+enum Output {
+    /// Nothing later steps need.
+    Nothing,
+    /// A security group's id, by name.
+    SecurityGroup(String, String),
+    /// The load balancer.
+    LoadBalancer(LoadBalancerState),
+    /// The target group's ARN.
+    TargetGroup(String),
+    /// A listener's ARN, by port.
+    Listener(u16, String),
+    /// The task definition revision registered.
+    TaskDefinition(String),
+    /// The deployment a service create or update started.
+    Deployment(Option<String>),
+}
+
+impl Resolved {
+    fn merge(&mut self, output: Output, applied: &mut Applied) {
+        match output {
+            Output::Nothing => {}
+            Output::SecurityGroup(name, id) => {
+                self.security_groups.insert(name, id);
+            }
+            Output::LoadBalancer(state) => self.load_balancer = Some(state),
+            Output::TargetGroup(arn) => self.target_group = Some(arn),
+            Output::Listener(port, arn) => {
+                self.listeners.insert(port, arn);
+            }
+            Output::TaskDefinition(arn) => {
+                self.task_definition = Some(arn.clone());
+                applied.task_definition = Some(arn);
+            }
+            Output::Deployment(id) => applied.deployment = id,
+        }
+    }
+}
+
+/// The wave a kind of step runs in: steps of one wave depend only on earlier waves, and run concurrently.
+fn wave(kind: Kind) -> u8 {
+    match kind {
+        Kind::ExecutionRole
+        | Kind::TaskRole
+        | Kind::LogGroup
+        | Kind::Cluster
+        | Kind::LoadBalancerSecurityGroup
+        | Kind::TargetGroup => 0,
+        // The task group opens to the load balancer's group; the load balancer sits in it; the task definition
+        // names the roles.
+        Kind::ServiceSecurityGroup | Kind::LoadBalancer | Kind::TaskDefinition => 1,
+        Kind::Listener => 2,
+        Kind::Service => 3,
+        Kind::DnsRecord => 4,
+    }
+}
+
+fn label(step: &Step) -> String {
+    format!("{} {} {}", verb(step), step.kind.label(), step.name)
+}
+
+/// Applies `plan`, wave after wave, the steps of a wave concurrently. `force` starts a new deployment of an
+/// unchanged service.
 ///
 /// # Errors
-/// The first failed step, with what was done and what remains.
+/// The first failed step, with what was done and what remains (a wave finishes before the apply stops).
 pub async fn apply(
     plan: &Plan,
     desired: &Desired,
@@ -101,20 +164,32 @@ pub async fn apply(
     let mut resolved = Resolved::from_observed(observed);
     let mut applied = Applied::default();
     let todo: Vec<&Step> = plan.steps.iter().filter(|s| s.action != Action::Keep).collect();
-    for (index, step) in todo.iter().enumerate() {
-        let label = format!("{} {} {}", verb(step), step.kind.label(), step.name);
-        reporter.begin(&label);
-        match apply_step(step, desired, observed, clients, force, &mut resolved, &mut applied).await {
-            Ok(result) => {
-                reporter.end(&label, &result);
-                applied.done.push(label);
+    for current in 0..=wave(Kind::DnsRecord) {
+        let steps: Vec<&Step> = todo.iter().copied().filter(|s| wave(s.kind) == current).collect();
+        let results = futures_util::future::join_all(steps.iter().map(|step| {
+            let resolved = &resolved;
+            async move {
+                let label = label(step);
+                reporter.begin(&label);
+                let result = apply_step(step, desired, observed, clients, force, resolved).await;
+                reporter.end(&label, result.as_ref().map_or("failed", |(text, _)| text.as_str()));
+                (label, result)
             }
-            Err(error) => {
-                reporter.end(&label, "failed");
-                let remaining =
-                    todo[index + 1..].iter().map(|s| format!("{} {} {}", verb(s), s.kind.label(), s.name)).collect();
-                return Err(Box::new(ApplyError { error, step: label, applied, remaining }));
+        }))
+        .await;
+        let mut failure = None;
+        for (label, result) in results {
+            match result {
+                Ok((_, output)) => {
+                    resolved.merge(output, &mut applied);
+                    applied.done.push(label);
+                }
+                Err(error) => failure = failure.or(Some((label, error))),
             }
+        }
+        if let Some((step, error)) = failure {
+            let remaining = todo.iter().filter(|s| wave(s.kind) > current).map(|s| label(s)).collect();
+            return Err(Box::new(ApplyError { error, step, applied, remaining }));
         }
     }
     applied.task_definition = applied.task_definition.or(resolved.task_definition);
@@ -137,9 +212,8 @@ async fn apply_step(
     observed: &Observed,
     clients: &Clients,
     force: bool,
-    resolved: &mut Resolved,
-    applied: &mut Applied,
-) -> AwsResult<String> {
+    resolved: &Resolved,
+) -> AwsResult<(String, Output)> {
     let create = step.action == Action::Create;
     match step.kind {
         Kind::ExecutionRole | Kind::TaskRole => {
@@ -148,12 +222,12 @@ async fn apply_step(
             } else {
                 (desired.task_role.as_ref(), &observed.task_role)
             };
-            let Some(RoleRef::Managed(spec)) = role else { return Ok("used as it is".to_owned()) };
+            let Some(RoleRef::Managed(spec)) = role else { return Ok(("used as it is".to_owned(), Output::Nothing)) };
             match found {
                 Some(found) if !create => aws::iam::update_role(&clients.iam, spec, &found.state).await?,
                 _ => aws::iam::create_role(&clients.iam, spec).await?,
             };
-            Ok(spec.arn.clone())
+            Ok((spec.arn.clone(), Output::Nothing))
         }
         Kind::LogGroup => {
             if create {
@@ -161,7 +235,7 @@ async fn apply_step(
             } else {
                 aws::logs::update_log_group(&clients.logs, &desired.log_group).await?;
             }
-            Ok(format!("retention {} days", desired.log_group.retention_days))
+            Ok((format!("retention {} days", desired.log_group.retention_days), Output::Nothing))
         }
         Kind::Cluster => {
             if create {
@@ -169,7 +243,7 @@ async fn apply_step(
             } else {
                 aws::ecs::update_cluster(&clients.ecs, &desired.cluster).await?;
             }
-            Ok(desired.cluster.capacity_providers.join(", "))
+            Ok((desired.cluster.capacity_providers.join(", "), Output::Nothing))
         }
         Kind::LoadBalancerSecurityGroup | Kind::ServiceSecurityGroup => {
             let (spec, found) = if step.kind == Kind::ServiceSecurityGroup {
@@ -178,7 +252,14 @@ async fn apply_step(
                 let spec = desired.lb_security_group.as_ref().ok_or_else(|| missing("security group", &step.name))?;
                 (spec, &observed.lb_security_group)
             };
-            security_group(clients, spec, found.as_ref().filter(|_| !create).map(|f| &f.state), resolved).await
+            let existing = found.as_ref().filter(|_| !create).map(|f| &f.state);
+            let state = match existing {
+                Some(state) => {
+                    aws::ec2::update_security_group(&clients.ec2, spec, state, &resolved.security_groups).await?
+                }
+                None => aws::ec2::create_security_group(&clients.ec2, spec, &resolved.security_groups).await?,
+            };
+            Ok((state.id.clone(), Output::SecurityGroup(state.name, state.id)))
         }
         Kind::LoadBalancer => {
             let spec = desired.load_balancer.as_ref().ok_or_else(|| missing("load balancer", &step.name))?;
@@ -189,9 +270,7 @@ async fn apply_step(
                 }
                 _ => aws::elb::create_load_balancer(&clients.elb, spec, &group).await?,
             };
-            let dns = state.dns_name.clone();
-            resolved.load_balancer = Some(state);
-            Ok(dns)
+            Ok((state.dns_name.clone(), Output::LoadBalancer(state)))
         }
         Kind::TargetGroup => {
             let spec = desired.target_group.as_ref().ok_or_else(|| missing("target group", &step.name))?;
@@ -199,8 +278,7 @@ async fn apply_step(
                 (Some(found), false) => aws::elb::update_target_group(&clients.elb, spec, &found.state).await?,
                 _ => aws::elb::create_target_group(&clients.elb, spec).await?,
             };
-            resolved.target_group = Some(state.arn.clone());
-            Ok(format!("health check {}", spec.health_check.path))
+            Ok((format!("health check {}", spec.health_check.path), Output::TargetGroup(state.arn)))
         }
         Kind::Listener => {
             let spec = desired
@@ -209,25 +287,20 @@ async fn apply_step(
                 .find(|l| step.name == format!("{} :{}", l.protocol, l.port))
                 .ok_or_else(|| missing("listener", &step.name))?;
             let lb = resolved.load_balancer.as_ref().ok_or_else(|| missing("load balancer", &step.name))?;
-            let target = resolved.target_group.clone();
-            match resolved.listeners.get(&spec.port).filter(|_| !create) {
-                Some(arn) => aws::elb::modify_listener(&clients.elb, arn, spec, target.as_deref()).await?,
-                None => {
-                    let state = aws::elb::create_listener(&clients.elb, &lb.arn, spec, target.as_deref()).await?;
-                    resolved.listeners.insert(spec.port, state.arn.clone());
-                    state
-                }
+            let target = resolved.target_group.as_deref();
+            let state = match resolved.listeners.get(&spec.port).filter(|_| !create) {
+                Some(arn) => aws::elb::modify_listener(&clients.elb, arn, spec, target).await?,
+                None => aws::elb::create_listener(&clients.elb, &lb.arn, spec, target).await?,
             };
-            Ok(match &spec.action {
-                super::model::ListenerAction::Forward(target) => format!("forwards to {target}"),
-                super::model::ListenerAction::RedirectToHttps => "redirects to HTTPS".to_owned(),
-            })
+            let text = match &spec.action {
+                ListenerAction::Forward(target) => format!("forwards to {target}"),
+                ListenerAction::RedirectToHttps => "redirects to HTTPS".to_owned(),
+            };
+            Ok((text, Output::Listener(spec.port, state.arn)))
         }
         Kind::TaskDefinition => {
             let state = aws::ecs::register_task_definition(&clients.ecs, &desired.task_definition).await?;
-            resolved.task_definition = Some(state.arn.clone());
-            applied.task_definition = Some(state.arn.clone());
-            Ok(format!("revision {}", state.revision))
+            Ok((format!("revision {}", state.revision), Output::TaskDefinition(state.arn)))
         }
         Kind::Service => {
             let task_definition =
@@ -239,28 +312,14 @@ async fn apply_step(
                 }
                 _ => aws::ecs::create_service(&clients.ecs, &desired.service, &task_definition, &ids).await?,
             };
-            applied.deployment = state.deployments.first().map(|d| d.id.clone());
-            Ok(format!("deployment {}", applied.deployment.as_deref().unwrap_or("started")))
+            let deployment = state.deployments.first().map(|d| d.id.clone());
+            Ok((format!("deployment {}", deployment.as_deref().unwrap_or("started")), Output::Deployment(deployment)))
         }
         Kind::DnsRecord => {
             let spec = desired.record.as_ref().ok_or_else(|| missing("DNS record", &step.name))?;
             let lb = resolved.load_balancer.as_ref().ok_or_else(|| missing("load balancer", &spec.load_balancer))?;
             aws::route53::upsert_record(&clients.route53, spec, &lb.dns_name, &lb.canonical_hosted_zone_id).await?;
-            Ok(format!("{} -> {}", spec.name, lb.dns_name))
+            Ok((format!("{} -> {}", spec.name, lb.dns_name), Output::Nothing))
         }
     }
-}
-
-async fn security_group(
-    clients: &Clients,
-    spec: &SecurityGroupSpec,
-    existing: Option<&super::model::SecurityGroupState>,
-    resolved: &mut Resolved,
-) -> AwsResult<String> {
-    let state = match existing {
-        Some(state) => aws::ec2::update_security_group(&clients.ec2, spec, state, &resolved.security_groups).await?,
-        None => aws::ec2::create_security_group(&clients.ec2, spec, &resolved.security_groups).await?,
-    };
-    resolved.security_groups.insert(state.name.clone(), state.id.clone());
-    Ok(state.id)
 }
