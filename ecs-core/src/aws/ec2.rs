@@ -477,6 +477,38 @@ fn tags_to_sdk(tags: &Tags) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
+/// Attempts of [`delete_security_group`] while AWS says the group is still in use (network interfaces of stopped
+/// tasks and of a deleted load balancer linger for a while).
+const DELETE_GROUP_ATTEMPTS: u32 = 8;
+
+/// Deletes the security group `id` (`name` for messages), retrying with backoff while AWS answers
+/// `DependencyViolation`. One already gone is success.
+///
+/// # Errors
+/// When DeleteSecurityGroup fails otherwise, or the group is still in use after the last attempt.
+pub async fn delete_security_group(client: &aws_sdk_ec2::Client, id: &str, name: &str) -> AwsResult<()> {
+    let mut delay = std::time::Duration::from_secs(2);
+    let mut attempt = 1;
+    loop {
+        let result = client
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ec2:DeleteSecurityGroup", format!("security group {name}"), &e));
+        match result {
+            Ok(_) => return Ok(()),
+            Err(error) if error.is_not_found() => return Ok(()),
+            Err(error) if error.code.as_deref() == Some("DependencyViolation") && attempt < DELETE_GROUP_ATTEMPTS => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(15));
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_ec2::types::{Route, RouteTableAssociation};

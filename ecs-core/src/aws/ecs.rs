@@ -842,6 +842,140 @@ pub fn task_info(task: &Task) -> TaskInfo {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Deleting (`cargo ecs destroy`): "already gone" counts as done, so a second or an interrupted destroy converges.
+
+/// `Ok(())` when the call succeeded or AWS said the resource does not exist (any more).
+pub(crate) fn gone_is_ok<T>(result: AwsResult<T>) -> AwsResult<()> {
+    none_if_not_found(result).map(|_| ())
+}
+
+/// Whether ECS said the service is gone: not found, or INACTIVE (deleted).
+fn service_is_gone(error: &AwsError) -> bool {
+    error.is_not_found() || error.code.as_deref() == Some("ServiceNotActiveException")
+}
+
+/// The names of the services of `cluster` other than `except` that are not INACTIVE (deleted), sorted; none when
+/// the cluster does not exist.
+///
+/// # Errors
+/// When ListServices or DescribeServices fails otherwise.
+pub async fn other_services(client: &aws_sdk_ecs::Client, cluster: &str, except: &str) -> AwsResult<Vec<String>> {
+    let what = format!("cluster {cluster}");
+    let listed: AwsResult<Vec<String>> = client
+        .list_services()
+        .cluster(cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::from_sdk("ecs:ListServices", what.as_str(), &e));
+    let Some(arns) = none_if_not_found(listed)? else { return Ok(Vec::new()) };
+    let mut names = Vec::new();
+    for chunk in arns.chunks(10) {
+        let output = client
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .or_aws("ecs:DescribeServices", &what)?;
+        names.extend(
+            output
+                .services()
+                .iter()
+                .filter(|s| s.status().is_some_and(|status| status != "INACTIVE"))
+                .filter_map(|s| s.service_name())
+                .filter(|name| *name != except)
+                .map(str::to_owned),
+        );
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Whether the family's latest ACTIVE revision carries [`MANAGED_TAG`]; `false` when it has none.
+///
+/// # Errors
+/// When DescribeTaskDefinition fails otherwise.
+pub async fn task_definition_is_managed(client: &aws_sdk_ecs::Client, family: &str) -> AwsResult<bool> {
+    let described = client
+        .describe_task_definition()
+        .task_definition(family)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .or_aws("ecs:DescribeTaskDefinition", &format!("task definition family {family}"));
+    match described {
+        Ok(output) => Ok(is_managed(&tag_map(output.tags()))),
+        Err(error)
+            if error.code.as_deref() == Some("ClientException")
+                && error.message.contains("Unable to describe task definition") =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Scales the service to 0, then deletes it with force. A service already gone is success.
+///
+/// # Errors
+/// When UpdateService or DeleteService fails otherwise.
+pub async fn delete_service(client: &aws_sdk_ecs::Client, cluster: &str, name: &str) -> AwsResult<()> {
+    let what = format!("service {name}");
+    let scaled = client
+        .update_service()
+        .cluster(cluster)
+        .service(name)
+        .desired_count(0)
+        .send()
+        .await
+        .or_aws("ecs:UpdateService", &what);
+    match scaled {
+        Err(error) if service_is_gone(&error) => return Ok(()),
+        other => other.map(|_| ())?,
+    }
+    match client
+        .delete_service()
+        .cluster(cluster)
+        .service(name)
+        .force(true)
+        .send()
+        .await
+        .or_aws("ecs:DeleteService", &what)
+    {
+        Err(error) if service_is_gone(&error) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Deregisters the task definition revision `arn`. One already gone is success.
+///
+/// # Errors
+/// When DeregisterTaskDefinition fails otherwise.
+pub async fn deregister_task_definition(client: &aws_sdk_ecs::Client, arn: &str) -> AwsResult<()> {
+    gone_is_ok(
+        client
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .or_aws("ecs:DeregisterTaskDefinition", &format!("task definition {arn}")),
+    )
+}
+
+/// Deletes the cluster `name`. One already gone is success.
+///
+/// # Errors
+/// When DeleteCluster fails otherwise (it still has services or tasks, ...).
+pub async fn delete_cluster(client: &aws_sdk_ecs::Client, name: &str) -> AwsResult<()> {
+    gone_is_ok(
+        client.delete_cluster().cluster(name).send().await.or_aws("ecs:DeleteCluster", &format!("cluster {name}")),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_ecs::primitives::DateTime;

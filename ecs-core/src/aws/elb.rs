@@ -561,6 +561,72 @@ fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
     items
 }
 
+// -------------------------------------------------------------------------------------------------------------
+// Deleting (`cargo ecs destroy`): what is already gone counts as done.
+
+/// `Ok(())` when the call succeeded or AWS said the resource does not exist.
+fn gone_is_ok<T>(result: AwsResult<T>) -> AwsResult<()> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Deletes the listener `arn`. One already gone is success.
+///
+/// # Errors
+/// When DeleteListener fails otherwise.
+pub async fn delete_listener(client: &Client, arn: &str) -> AwsResult<()> {
+    gone_is_ok(
+        client
+            .delete_listener()
+            .listener_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("elbv2:DeleteListener", format!("listener {arn}"), &e)),
+    )
+}
+
+/// Deletes the target group `arn` (`name` for messages), retrying a few times while AWS still sees it in use by
+/// a listener just deleted. One already gone is success.
+///
+/// # Errors
+/// When DeleteTargetGroup fails otherwise.
+pub async fn delete_target_group(client: &Client, arn: &str, name: &str) -> AwsResult<()> {
+    let mut attempt: u64 = 1;
+    loop {
+        let result = client
+            .delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("elbv2:DeleteTargetGroup", format!("target group {name}"), &e));
+        match result {
+            Err(error) if error.code.as_deref() == Some("ResourceInUse") && attempt < 5 => {
+                tokio::time::sleep(std::time::Duration::from_secs(2 * attempt)).await;
+                attempt += 1;
+            }
+            other => return gone_is_ok(other),
+        }
+    }
+}
+
+/// Deletes the load balancer `arn` (`name` for messages), with its listeners. One already gone is success.
+///
+/// # Errors
+/// When DeleteLoadBalancer fails otherwise.
+pub async fn delete_load_balancer(client: &Client, arn: &str, name: &str) -> AwsResult<()> {
+    gone_is_ok(
+        client
+            .delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("elbv2:DeleteLoadBalancer", format!("load balancer {name}"), &e)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};

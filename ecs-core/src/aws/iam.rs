@@ -4,7 +4,7 @@
 use aws_sdk_iam::types::Tag;
 use serde_json::{Value, json};
 
-use super::ecs::{SdkResultExt as _, invalid_request, none_if_not_found, with_managed_tag};
+use super::ecs::{SdkResultExt as _, gone_is_ok, invalid_request, none_if_not_found, with_managed_tag};
 use super::{AwsError, AwsResult};
 use crate::stack::model::{ECS_TASKS_PRINCIPAL, Found, RoleSpec, RoleState, SECRETS_POLICY_NAME, Tags, is_managed};
 
@@ -319,6 +319,43 @@ fn sorted(items: &[String]) -> Vec<String> {
     let mut items = items.to_vec();
     items.sort();
     items
+}
+
+/// Deletes the role `name`: detaches `managed_policies`, deletes the [`SECRETS_POLICY_NAME`] inline policy when
+/// `inline_policy`, then the role. What is already gone is success.
+///
+/// # Errors
+/// When an IAM call fails otherwise.
+pub async fn delete_role(
+    client: &aws_sdk_iam::Client,
+    name: &str,
+    managed_policies: &[String],
+    inline_policy: bool,
+) -> AwsResult<()> {
+    let what = format!("role {name}");
+    for policy in managed_policies {
+        gone_is_ok(
+            client
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(policy)
+                .send()
+                .await
+                .or_aws("iam:DetachRolePolicy", &what),
+        )?;
+    }
+    if inline_policy {
+        gone_is_ok(
+            client
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(SECRETS_POLICY_NAME)
+                .send()
+                .await
+                .or_aws("iam:DeleteRolePolicy", &what),
+        )?;
+    }
+    gone_is_ok(client.delete_role().role_name(name).send().await.or_aws("iam:DeleteRole", &what))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! Typed calls in, crate model out, no decisions.
 
 use super::AwsResult;
-use super::ecs::{SdkResultExt as _, missing, none_if_not_found, with_managed_tag};
+use super::ecs::{SdkResultExt as _, gone_is_ok, missing, none_if_not_found, with_managed_tag};
 use crate::stack::model::{Found, LogGroupSpec, LogGroupState, Tags, is_managed};
 
 /// The log group `name` with its retention, and whether it is managed; `None` when it does not exist.
@@ -115,6 +115,21 @@ pub async fn recent_log_lines(
     let mut events: Vec<_> = output.events().iter().collect();
     events.sort_by_key(|e| e.timestamp());
     Ok(events.into_iter().filter_map(|e| e.message()).map(|m| m.trim_end_matches(['\n', '\r']).to_owned()).collect())
+}
+
+/// Deletes the log group `name` with its streams. One already gone is success.
+///
+/// # Errors
+/// When DeleteLogGroup fails otherwise.
+pub async fn delete_log_group(client: &aws_sdk_cloudwatchlogs::Client, name: &str) -> AwsResult<()> {
+    gone_is_ok(
+        client
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .or_aws("logs:DeleteLogGroup", &format!("log group {name}")),
+    )
 }
 
 #[cfg(test)]

@@ -316,6 +316,43 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String, RegistryError> {
     Ok(url.origin().ascii_serialization())
 }
 
+/// Whether the repository `name` exists and, if so, whether it carries [`MANAGED_TAG_KEY`]; `None` when it does
+/// not exist. Read-only (unlike [`ensure_repository`]).
+///
+/// # Errors
+/// When DescribeRepositories or ListTagsForResource fails.
+pub async fn observe_repository(client: &aws_sdk_ecr::Client, name: &str) -> Result<Option<bool>, RegistryError> {
+    let Some(repository) = describe(client, name).await? else { return Ok(None) };
+    let Some(arn) = repository.repository_arn() else {
+        return Err(missing("DescribeRepositories", name, "repositoryArn"));
+    };
+    let tags = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| RegistryError::aws("ListTagsForResource", name, &e))?;
+    Ok(Some(tags.tags().iter().any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE)))
+}
+
+/// Deletes the repository `name` with every image in it. One already gone is success.
+///
+/// # Errors
+/// When DeleteRepository fails otherwise.
+pub async fn delete_repository(client: &aws_sdk_ecr::Client, name: &str) -> Result<(), RegistryError> {
+    match client.delete_repository().repository_name(name).force(true).send().await {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error.as_service_error().is_some_and(
+                aws_sdk_ecr::operation::delete_repository::DeleteRepositoryError::is_repository_not_found_exception,
+            ) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(RegistryError::aws("DeleteRepository", name, &error)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
