@@ -113,27 +113,7 @@ pub enum Command {
     /// Add a commented [package.metadata.ecs] section to Cargo.toml.
     Init,
     /// Build the image and run it locally with the Docker Engine.
-    Run,
-}
-
-impl Command {
-    /// The command's name as typed.
-    #[must_use]
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Deploy(_) => "deploy",
-            Self::Plan => "plan",
-            Self::Status(_) => "status",
-            Self::Build => "build",
-            Self::Push => "push",
-            Self::Config(_) => "config",
-            Self::Logs(_) => "logs",
-            Self::Rollback(_) => "rollback",
-            Self::Destroy(_) => "destroy",
-            Self::Init => "init",
-            Self::Run => "run",
-        }
-    }
+    Run(RunArgs),
 }
 
 /// Options of `deploy`.
@@ -192,6 +172,20 @@ pub struct RollbackArgs {
     /// Give up watching after this long, e.g. 10m or 90s.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     pub timeout: Duration,
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Publish the container port on this port of 127.0.0.1 (default: the same as `port`).
+    #[arg(long, value_name = "HOST_PORT")]
+    pub port: Option<u16>,
+    /// How long the health probe waits for a 2xx or 3xx answer, e.g. 90s.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Stop cleanly after this long (for tests and scripts), counted from the container's start.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide = true)]
+    pub stop_after: Option<Duration>,
 }
 
 /// Options of `destroy`.

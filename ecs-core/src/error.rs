@@ -60,12 +60,9 @@ pub enum Error {
     /// `cargo ecs init` refused or could not write the manifest.
     #[error(transparent)]
     Init(#[from] InitError),
-    /// A command that a later release will provide.
-    #[error("`cargo ecs {command}` is not built yet")]
-    NotImplemented {
-        /// The subcommand.
-        command: &'static str,
-    },
+    /// `cargo ecs run` could not run the service locally.
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
 }
 
 impl Error {
@@ -101,9 +98,7 @@ impl Error {
             Self::PlatformMismatch { .. } => Some(
                 "set `architecture` to the image's, or rebuild the image for the task's platform (a user Dockerfile must not pin another --platform)".to_owned(),
             ),
-            Self::NotImplemented { .. } => {
-                Some("available now: `cargo ecs config` (with --explain) to check your settings".to_owned())
-            }
+            Self::Run(error) => error.help(),
         }
     }
 
@@ -113,6 +108,7 @@ impl Error {
         match self {
             Self::Settings(_) | Self::Workspace { .. } | Self::Plan(_) => true,
             Self::Init(error) => error.is_input_error(),
+            Self::Run(error) => error.is_input_error(),
             _ => false,
         }
     }

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use cargo_ecs_tests::{binary, cargo_ecs, fixture};
+use cargo_ecs_tests::{binary, fixture};
 
 #[test]
 fn runs_as_a_cargo_subcommand() {
@@ -60,16 +60,6 @@ fn help_lists_every_command_and_global_flag() {
         "--set",
     ] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
-    }
-}
-
-#[test]
-fn commands_not_built_yet_say_so_and_fail() {
-    let ws = fixture("layered");
-    for command in ["destroy", "run"] {
-        let out = cargo_ecs(&ws.path().join("api"), &[command], &[]);
-        assert_eq!(out.code, 1, "{command}: {}", out.stderr);
-        assert!(out.stderr.contains(&format!("`cargo ecs {command}` is not built yet")), "{command}: {}", out.stderr);
     }
 }
 

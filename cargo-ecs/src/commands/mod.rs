@@ -3,10 +3,12 @@
 mod build;
 mod config;
 mod deploy;
+mod destroy;
 mod init;
 mod logs;
 mod push;
 mod rollback;
+mod run;
 mod status;
 
 use std::collections::BTreeMap;
@@ -42,10 +44,9 @@ pub async fn run(cli: &EcsCli, printer: &Printer, reporter: &dyn Reporter) -> Re
         Command::Init => init::run(&cli.global, printer).await,
         Command::Status(args) => status::run(&cli.global, &load_settings(&cli.global)?, args, reporter, printer).await,
         Command::Logs(args) => logs::run(&cli.global, &load_settings(&cli.global)?, args, printer).await,
-        other => {
-            // Not built yet; the settings are still checked, so a mistake is reported now rather than later.
-            load_settings(&cli.global)?;
-            Err(Error::NotImplemented { command: other.name() })
+        Command::Run(args) => run::run(&load_settings(&cli.global)?, args, reporter, printer).await,
+        Command::Destroy(args) => {
+            destroy::run(&cli.global, &load_settings(&cli.global)?, args, reporter, printer).await
         }
     }
 }
