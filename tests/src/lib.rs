@@ -155,6 +155,20 @@ impl Stack {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Forgets the emulator's call log (`GET /_shim/calls`), so later checks see only what follows.
+    pub fn reset_calls(&self) {
+        let _ = self.script("calls.py", &["reset"]);
+    }
+
+    /// The mutating AWS calls the emulator received since the last [`Stack::reset_calls`], as `service:Operation`.
+    ///
+    /// # Panics
+    /// When the call log cannot be read.
+    #[must_use]
+    pub fn mutating_calls(&self) -> Vec<String> {
+        serde_json::from_str(&self.script("calls.py", &["mutating"])).expect("calls JSON")
+    }
+
     /// Every resource of the kinds cargo-ecs manages, read with boto3.
     #[must_use]
     pub fn snapshot(&self) -> Value {
@@ -188,4 +202,13 @@ pub async fn aws_clients() -> ecs_core::aws::Clients {
         ..ecs_core::aws::AwsOptions::default()
     })
     .await
+}
+
+/// A short name no other test or run uses (AWS names are short: load balancers take 32 characters).
+#[must_use]
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let micros = std::time::UNIX_EPOCH.elapsed().map(|d| d.subsec_micros() % 1000).unwrap_or(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}{}{micros}{n}", std::process::id() % 10_000)
 }

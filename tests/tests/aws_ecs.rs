@@ -7,10 +7,9 @@
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use cargo_ecs_tests::{aws_clients, stack_var};
+use cargo_ecs_tests::{aws_clients, stack_var, unique_name};
 use ecs_core::aws::Clients;
 use ecs_core::aws::ecs::{
     NameMap, ResolvedIds, create_cluster, create_service, observe_cluster, observe_service, observe_task_definition,
@@ -19,13 +18,6 @@ use ecs_core::aws::ecs::{
 use ecs_core::stack::model::{
     ClusterSpec, ContainerSpec, ServiceLoadBalancer, ServiceSpec, ServiceState, Tags, TaskDefinitionSpec,
 };
-
-/// A name no other test, run or process uses (at most 32 characters: target group names).
-fn unique(what: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
-    format!("{what}-{}-{}-{}", std::process::id(), nanos % 1_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
-}
 
 fn tags() -> Tags {
     Tags::from([("team".to_owned(), "payments".to_owned())])
@@ -62,7 +54,7 @@ fn task_definition(family: &str) -> TaskDefinitionSpec {
 #[tokio::test]
 async fn a_created_cluster_reads_back_equal_and_managed_and_gains_missing_providers() {
     let clients = aws_clients().await;
-    let name = unique("cl");
+    let name = unique_name("cl");
     let spec = ClusterSpec {
         name: name.clone(),
         capacity_providers: vec!["FARGATE".to_owned(), "FARGATE_SPOT".to_owned()],
@@ -79,7 +71,7 @@ async fn a_created_cluster_reads_back_equal_and_managed_and_gains_missing_provid
     assert_eq!(update_cluster(&clients.ecs, &spec).await.expect("update"), created);
 
     // A cluster with FARGATE only gains FARGATE_SPOT and keeps what it had.
-    let narrow = unique("cl");
+    let narrow = unique_name("cl");
     let only_fargate = ClusterSpec { name: narrow.clone(), capacity_providers: vec!["FARGATE".to_owned()], ..spec };
     create_cluster(&clients.ecs, &only_fargate).await.expect("create");
     let wider = ClusterSpec {
@@ -100,7 +92,7 @@ async fn a_created_cluster_reads_back_equal_and_managed_and_gains_missing_provid
 #[tokio::test]
 async fn an_unchanged_task_definition_round_trips_and_a_change_reads_back() {
     let clients = aws_clients().await;
-    let family = unique("td");
+    let family = unique_name("td");
     assert_eq!(observe_task_definition(&clients.ecs, &family).await.expect("observe"), None);
 
     let spec = task_definition(&family);
@@ -127,7 +119,7 @@ async fn an_unchanged_task_definition_round_trips_and_a_change_reads_back() {
 #[tokio::test]
 async fn a_task_definition_of_another_shape_has_no_spec() {
     let clients = aws_clients().await;
-    let family = unique("td-ec2");
+    let family = unique_name("td-ec2");
     clients
         .ecs
         .register_task_definition()
@@ -157,9 +149,9 @@ struct Fixture {
 }
 
 async fn fixture(clients: &Clients) -> Fixture {
-    let name = unique("svc");
+    let name = unique_name("svc");
     let cluster = ClusterSpec {
-        name: unique("svc-cl"),
+        name: unique_name("svc-cl"),
         capacity_providers: vec!["FARGATE".to_owned(), "FARGATE_SPOT".to_owned()],
         tags: tags(),
     };
@@ -189,7 +181,7 @@ async fn fixture(clients: &Clients) -> Fixture {
         .expect("security group");
     let group_id = group.group_id().expect("group id").to_owned();
 
-    let target_group_name = unique("tg");
+    let target_group_name = unique_name("tg");
     let target_group = clients
         .elb
         .create_target_group()
@@ -375,7 +367,7 @@ async fn service_updates_change_the_count_capacity_and_network_the_spec_governs(
 async fn a_missing_service_or_cluster_reads_as_absent_with_no_tasks() {
     let clients = aws_clients().await;
     let names = NameMap::default();
-    let cluster = unique("nocl");
+    let cluster = unique_name("nocl");
     assert_eq!(observe_service(&clients.ecs, &cluster, "nothing", &names).await.expect("observe"), None);
     assert_eq!(running_tasks(&clients.ecs, &cluster, "nothing").await.expect("tasks"), []);
     let spec = ClusterSpec { name: cluster.clone(), capacity_providers: vec!["FARGATE".to_owned()], tags: tags() };

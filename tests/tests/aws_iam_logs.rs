@@ -5,20 +5,11 @@
 //! Run with the stack's environment loaded (`set -a; . .stack/env; set +a`, as `scripts/test` does).
 
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use cargo_ecs_tests::{aws_clients, stack_var};
+use cargo_ecs_tests::{aws_clients, stack_var, unique_name};
 use ecs_core::aws::iam::{create_role, observe_role, secrets_policy, update_role};
 use ecs_core::aws::logs::{create_log_group, observe_log_group, recent_log_lines, task_log_stream, update_log_group};
 use ecs_core::stack::model::{EXECUTION_ROLE_POLICY_ARN, LogGroupSpec, LogGroupState, RoleSpec, RoleState, Tags};
-
-/// A name no other test, run or process uses.
-fn unique(what: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
-    format!("it-{what}-{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
 
 /// Runs `code` with the stack's Python (boto3), for setting up what the wrappers never write.
 fn boto3(code: &str, args: &[&str]) {
@@ -46,7 +37,7 @@ fn role_spec(name: &str) -> RoleSpec {
 #[tokio::test]
 async fn a_created_role_reads_back_equal_and_managed() {
     let clients = aws_clients().await;
-    let spec = role_spec(&unique("role"));
+    let spec = role_spec(&unique_name("role"));
     assert_eq!(observe_role(&clients.iam, &spec.name).await.expect("observe"), None);
 
     let created = create_role(&clients.iam, &spec).await.expect("create");
@@ -69,7 +60,7 @@ async fn a_created_role_reads_back_equal_and_managed() {
 #[tokio::test]
 async fn a_changed_role_spec_is_applied() {
     let clients = aws_clients().await;
-    let spec = role_spec(&unique("role"));
+    let spec = role_spec(&unique_name("role"));
     let created = create_role(&clients.iam, &spec).await.expect("create");
 
     // Another secret, one policy more: the inline policy is replaced, the policy attached.
@@ -98,7 +89,7 @@ async fn a_changed_role_spec_is_applied() {
 #[tokio::test]
 async fn a_foreign_role_reads_as_unmanaged_and_its_trust_is_fixed_on_update() {
     let clients = aws_clients().await;
-    let name = unique("foreign");
+    let name = unique_name("foreign");
     boto3(
         "import boto3, json, sys\n\
          doc = {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 'sts:AssumeRole',\n\
@@ -128,7 +119,7 @@ async fn a_foreign_role_reads_as_unmanaged_and_its_trust_is_fixed_on_update() {
 #[tokio::test]
 async fn a_log_group_is_created_observed_and_updated() {
     let clients = aws_clients().await;
-    let name = format!("/ecs/{}", unique("logs"));
+    let name = format!("/ecs/{}", unique_name("logs"));
     assert_eq!(observe_log_group(&clients.logs, &name).await.expect("observe"), None);
     // A group whose name extends this one's is another group.
     let longer = LogGroupSpec { name: format!("{name}-prod"), retention_days: 7, tags: Tags::new() };
@@ -156,7 +147,7 @@ async fn a_log_group_is_created_observed_and_updated() {
 #[tokio::test]
 async fn a_foreign_log_group_reads_as_unmanaged_with_no_retention() {
     let clients = aws_clients().await;
-    let name = format!("/ecs/{}", unique("foreign"));
+    let name = format!("/ecs/{}", unique_name("foreign"));
     boto3("import boto3, sys\nboto3.client('logs').create_log_group(logGroupName=sys.argv[1])\n", &[&name]);
     let found = observe_log_group(&clients.logs, &name).await.expect("observe").expect("exists");
     assert!(!found.managed);
@@ -166,7 +157,7 @@ async fn a_foreign_log_group_reads_as_unmanaged_with_no_retention() {
 #[tokio::test]
 async fn recent_log_lines_are_the_newest_ones_newest_last() {
     let clients = aws_clients().await;
-    let group = format!("/ecs/{}", unique("lines"));
+    let group = format!("/ecs/{}", unique_name("lines"));
     create_log_group(&clients.logs, &LogGroupSpec { name: group.clone(), retention_days: 1, tags: Tags::new() })
         .await
         .expect("create");

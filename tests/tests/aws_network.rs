@@ -5,28 +5,17 @@
 //! uses names of its own, so they run in parallel and beside other users of the same moto.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use cargo_ecs_tests::aws_clients;
+use cargo_ecs_tests::{aws_clients, unique_name};
 use ecs_core::aws::{Clients, acm, ec2, elb, route53, sts};
 use ecs_core::stack::model::{
     HealthCheck, Ingress, ListenerAction, ListenerSpec, LoadBalancerSpec, MANAGED_TAG, Network, Peer, RecordKind,
     RecordSpec, RecordState, SERVICE_TAG, SecurityGroupSpec, SecurityGroupState, TLS_POLICY, Tags, TargetGroupSpec,
 };
 
-/// A name no other test, run or process uses: short enough for load balancers and target groups (32).
-fn unique(what: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
-    let name = format!("{what}-{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 100_000);
-    assert!(name.len() <= 32, "{name} is too long for a load balancer name");
-    name
-}
-
 /// A DNS domain no other test uses.
 fn unique_domain() -> String {
-    format!("{}.cargo-ecs.test", unique("z"))
+    format!("{}.cargo-ecs.test", unique_name("z"))
 }
 
 fn managed_tags(service: &str) -> Tags {
@@ -206,10 +195,10 @@ async fn security_groups_are_created_observed_and_updated_rule_by_rule() {
     let clients = aws_clients().await;
     let network = default_network(&clients).await;
     let vpc = network.vpc_id.as_str();
-    assert!(ec2::observe_security_group(&clients.ec2, vpc, &unique("none")).await.expect("describe").is_none());
+    assert!(ec2::observe_security_group(&clients.ec2, vpc, &unique_name("none")).await.expect("describe").is_none());
 
     // The load balancer's group: 80 and 443 from anywhere.
-    let lb_name = unique("lb-sg");
+    let lb_name = unique_name("lb-sg");
     let lb_spec = lb_group_spec(&lb_name, vpc, &[80, 443]);
     let created = ec2::create_security_group(&clients.ec2, &lb_spec, &BTreeMap::new()).await.expect("create LB group");
     assert!(created.id.starts_with("sg-"));
@@ -227,7 +216,7 @@ async fn security_groups_are_created_observed_and_updated_rule_by_rule() {
     assert_eq!(raw_rules(&clients, &created.id).await, [both(80), both(443)].concat(), "both address families");
 
     // The service's group: the container port from the load balancer's group, by name.
-    let svc_name = unique("svc-sg");
+    let svc_name = unique_name("svc-sg");
     let svc_spec = SecurityGroupSpec {
         name: svc_name.clone(),
         description: "cargo-ecs: service".to_owned(),
@@ -271,7 +260,7 @@ async fn security_groups_are_created_observed_and_updated_rule_by_rule() {
     assert_eq!(raw_rules(&clients, &svc.id).await, vec![(9090, created.id.clone())]);
 
     // A group cargo-ecs did not create is observed as not managed.
-    let theirs = unique("theirs");
+    let theirs = unique_name("theirs");
     clients
         .ec2
         .create_security_group()
@@ -324,14 +313,14 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
     let clients = aws_clients().await;
     let network = default_network(&clients).await;
     let vpc = network.vpc_id.as_str();
-    let name = unique("alb");
+    let name = unique_name("alb");
     let group_spec = lb_group_spec(&name, vpc, &[80, 443]);
     let group = ec2::create_security_group(&clients.ec2, &group_spec, &BTreeMap::new()).await.expect("group");
     let domain = unique_domain();
     let certificate_arn = certificate(&clients, &format!("*.{domain}"), &[]).await;
 
-    assert!(elb::observe_load_balancer(&clients.elb, &unique("none")).await.expect("describe").is_none());
-    assert!(elb::observe_target_group(&clients.elb, &unique("none")).await.expect("describe").is_none());
+    assert!(elb::observe_load_balancer(&clients.elb, &unique_name("none")).await.expect("describe").is_none());
+    assert!(elb::observe_target_group(&clients.elb, &unique_name("none")).await.expect("describe").is_none());
 
     // Load balancer.
     let lb_spec = LoadBalancerSpec {
@@ -476,7 +465,7 @@ async fn zones_are_found_and_records_point_at_the_load_balancer() {
         .route53
         .create_hosted_zone()
         .name(&domain)
-        .caller_reference(unique("ref"))
+        .caller_reference(unique_name("ref"))
         .send()
         .await
         .expect("CreateHostedZone");
@@ -490,7 +479,7 @@ async fn zones_are_found_and_records_point_at_the_load_balancer() {
 
     // A real load balancer to point at.
     let network = default_network(&clients).await;
-    let name = unique("dns");
+    let name = unique_name("dns");
     let group =
         ec2::create_security_group(&clients.ec2, &lb_group_spec(&name, &network.vpc_id, &[80]), &BTreeMap::new())
             .await

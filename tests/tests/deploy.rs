@@ -3,24 +3,8 @@
 //!
 //! These tests read the emulator's global call log, so they run one at a time (`Stack::lock`).
 
-use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture};
+use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture, unique_name};
 use serde_json::Value;
-
-fn unique(name: &str) -> String {
-    format!(
-        "{name}{}{}",
-        std::process::id() % 10_000,
-        std::time::UNIX_EPOCH.elapsed().map(|d| d.subsec_micros() % 1000).unwrap_or(0)
-    )
-}
-
-fn mutating_calls(stack: &Stack) -> Vec<String> {
-    serde_json::from_str(&stack.script("calls.py", &["mutating"])).expect("calls JSON")
-}
-
-fn reset_calls(stack: &Stack) {
-    let _ = stack.script("calls.py", &["reset"]);
-}
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
     cargo_ecs(dir, args, &[])
@@ -51,7 +35,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     let stack = Stack::get();
     let _aws = stack.lock();
-    let name = unique("web");
+    let name = unique_name("web");
     let zone = format!("{name}.example.com");
     let certificate = stack.script("domain.py", &[&zone]).trim().to_owned();
     let ws = fixture("web");
@@ -78,11 +62,11 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     };
 
     // plan on nothing: every resource to create, and nothing changed.
-    reset_calls(&stack);
+    stack.reset_calls();
     let planned = ok(&run(ws.path(), &with(&["plan"])));
     assert_eq!(actions(&planned).len(), 12, "{}", planned["plan"]);
     assert!(actions(&planned).iter().all(|(_, a)| a == "create"));
-    assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "plan changed AWS");
+    assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "plan changed AWS");
 
     // First deploy: every resource, wired listener -> target group -> service -> task definition -> image.
     let first = ok(&run(ws.path(), &with(&["deploy"])));
@@ -127,27 +111,27 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     assert_eq!(first["url"], format!("https://app.{zone}"));
 
     // Nothing changed: no mutating call, no new revision, nothing pushed, and it says so.
-    reset_calls(&stack);
+    stack.reset_calls();
     let again = run(
         ws.path(),
         &base.iter().copied().filter(|a| *a != "--output" && *a != "json").chain(["deploy"]).collect::<Vec<_>>(),
     );
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
-    assert_eq!(mutating_calls(&stack), Vec::<String>::new());
+    assert_eq!(stack.mutating_calls(), Vec::<String>::new());
     assert_eq!(inspect()["task-definition-revisions"], wiring["task-definition-revisions"]);
     let planned = ok(&run(ws.path(), &with(&["plan"])));
     assert!(actions(&planned).is_empty(), "plan on an up-to-date stack: {}", planned["plan"]);
-    assert_eq!(mutating_calls(&stack), Vec::<String>::new());
+    assert_eq!(stack.mutating_calls(), Vec::<String>::new());
 
     // A settings change: plan shows it and changes nothing; deploy makes one revision and one service update.
-    reset_calls(&stack);
+    stack.reset_calls();
     let planned = ok(&run(ws.path(), &with(&["plan", "--set", "memory=1024"])));
     assert_eq!(actions(&planned), pairs(&[("task-definition", "create"), ("service", "update")]));
-    assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "plan changed AWS");
+    assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "plan changed AWS");
     let changed = ok(&run(ws.path(), &with(&["deploy", "--set", "memory=1024"])));
     assert!(changed["pushed"]["push"]["blobs-uploaded"] == 0, "an unchanged image uploads nothing: {changed}");
-    assert_eq!(mutating_calls(&stack), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
+    assert_eq!(stack.mutating_calls(), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
     let after = inspect();
     assert_eq!(
         after["task-definition-revisions"],
@@ -159,10 +143,10 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     let main = ws.path().join("src/main.rs");
     std::fs::write(&main, std::fs::read_to_string(&main).expect("main").replace("\"ok\\n\"", "\"ok!\\n\""))
         .expect("edit");
-    reset_calls(&stack);
+    stack.reset_calls();
     let rolled = ok(&run(ws.path(), &with(&["deploy", "--set", "memory=1024"])));
     assert_eq!(rolled["pushed"]["push"]["blobs-uploaded"], 2, "binary layer + config: {}", rolled["pushed"]);
-    assert_eq!(mutating_calls(&stack), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
+    assert_eq!(stack.mutating_calls(), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
     let rolled_wiring = inspect();
     assert_eq!(rolled_wiring["service"]["deployments"][0][0], "PRIMARY");
     assert_ne!(rolled_wiring["task-definition"]["image"], after["task-definition"]["image"]);
@@ -173,7 +157,7 @@ fn what_the_plan_cannot_resolve_stops_the_deploy_before_any_change() {
     let stack = Stack::get();
     let _aws = stack.lock();
     let ws = fixture("web");
-    let name = unique("miss");
+    let name = unique_name("miss");
     let cases: [(Vec<String>, &str); 2] = [
         (
             vec![format!("service={name}"), "load-balancer.certificate=*.nowhere.example".to_owned()],
@@ -185,7 +169,7 @@ fn what_the_plan_cannot_resolve_stops_the_deploy_before_any_change() {
         ),
     ];
     for (sets, expected) in &cases {
-        reset_calls(&stack);
+        stack.reset_calls();
         let mut args = vec!["deploy"];
         for s in sets {
             args.extend(["--set", s.as_str()]);
@@ -193,7 +177,7 @@ fn what_the_plan_cannot_resolve_stops_the_deploy_before_any_change() {
         let out = run(ws.path(), &args);
         assert_eq!(out.code, 2, "{}", out.stderr);
         assert!(out.stderr.contains(expected), "{}", out.stderr);
-        assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "{sets:?} changed AWS");
+        assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "{sets:?} changed AWS");
     }
 }
 
@@ -202,7 +186,7 @@ fn a_rollout_the_circuit_breaker_rolls_back_fails_the_deploy_with_the_reason() {
     let stack = Stack::get();
     let _aws = stack.lock();
     let ws = fixture("web");
-    let name = unique("roll");
+    let name = unique_name("roll");
     let service = format!("service={name}");
     let repository = format!("repository={name}");
     let args = ["deploy", "--set", service.as_str(), "--set", repository.as_str(), "--set", "assign-public-ip=true"];
@@ -229,7 +213,7 @@ fn rollback_points_the_service_at_the_previous_revision_or_a_chosen_one() {
     let stack = Stack::get();
     let _aws = stack.lock();
     let ws = fixture("web");
-    let name = unique("back");
+    let name = unique_name("back");
     let service = format!("service={name}");
     let repository = format!("repository={name}");
     let common = ["--set", service.as_str(), "--set", repository.as_str(), "--set", "assign-public-ip=true"];

@@ -3,24 +3,8 @@
 //!
 //! These tests read the emulator's global call log, so they run one at a time (`Stack::lock`).
 
-use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture};
+use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture, unique_name};
 use serde_json::Value;
-
-fn unique(name: &str) -> String {
-    format!(
-        "{name}{}{}",
-        std::process::id() % 10_000,
-        std::time::UNIX_EPOCH.elapsed().map(|d| d.subsec_micros() % 1000).unwrap_or(0)
-    )
-}
-
-fn mutating_calls(stack: &Stack) -> Vec<String> {
-    serde_json::from_str(&stack.script("calls.py", &["mutating"])).expect("calls JSON")
-}
-
-fn reset_calls(stack: &Stack) {
-    let _ = stack.script("calls.py", &["reset"]);
-}
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
     cargo_ecs(dir, args, &[])
@@ -31,9 +15,9 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
     let stack = Stack::get();
     let _aws = stack.lock();
     let ws = fixture("web");
-    let cluster = unique("shared");
-    let first = unique("gone");
-    let second = unique("stay");
+    let cluster = unique_name("shared");
+    let first = unique_name("gone");
+    let second = unique_name("stay");
     let zone = format!("{first}.example.com");
     let _certificate = stack.script("domain.py", &[&zone]);
     let sets = |name: &str, domain: bool| -> Vec<String> {
@@ -62,7 +46,7 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
         let out = with(sets, &["deploy", "--no-wait"]);
         assert_eq!(out.code, 0, "deploy {name}:\n{}\n{}", out.stderr, out.stdout);
     }
-    let unmanaged = unique("theirs");
+    let unmanaged = unique_name("theirs");
     let _ = stack.script("destroy_state.py", &["create-unmanaged", &unmanaged]);
     let state = |name: &str| -> Value {
         let record = format!("app.{zone}");
@@ -78,12 +62,12 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
     assert_eq!(before["security-groups"].as_array().map(Vec::len), Some(2), "{before}");
 
     // Without --yes and without a terminal: the list, a refusal, exit 2, and nothing changed.
-    reset_calls(&stack);
+    stack.reset_calls();
     let refused = with(&first_sets, &["destroy"]);
     assert_eq!(refused.code, 2, "{}\n{}", refused.stderr, refused.stdout);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
     assert!(refused.stderr.contains(&format!("service {first} (cluster {cluster}) (delete)")), "{}", refused.stderr);
-    assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "a refused destroy changed AWS");
+    assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "a refused destroy changed AWS");
     assert_eq!(state(&first), before);
 
     // --yes: the first service's stack goes; the shared cluster, the images and the unmanaged resources stay.
@@ -108,11 +92,11 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
     assert_eq!(state(&second)["service"], "ACTIVE", "the other service runs on");
 
     // Again: nothing to delete, no mutating call.
-    reset_calls(&stack);
+    stack.reset_calls();
     let again = with(&first_sets, &["destroy", "--yes"]);
     assert_eq!(again.code, 0, "{}\n{}", again.stderr, again.stdout);
     assert!(again.stdout.contains("nothing to delete"), "{}", again.stdout);
-    assert_eq!(mutating_calls(&stack), Vec::<String>::new(), "a second destroy changed AWS");
+    assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "a second destroy changed AWS");
 
     // The last service of the cluster: the cluster goes too, and its images with --purge-images.
     let last = with(&second_sets, &["destroy", "--yes", "--purge-images"]);

@@ -7,18 +7,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture};
+use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture, unique_name};
 use serde_json::Value;
 
 /// The local registry's host, as `docker pull` names it.
 fn registry_host() -> String {
     let endpoint = std::env::var("CARGO_ECS_REGISTRY_ENDPOINT").expect("the stack's CARGO_ECS_REGISTRY_ENDPOINT");
     endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned()
-}
-
-/// A repository name no other test uses.
-fn unique(name: &str) -> String {
-    format!("{name}-{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().map(|d| d.subsec_nanos()).unwrap_or(0))
 }
 
 fn push(dir: &Path, repository: &str, extra: &[&str]) -> Value {
@@ -55,7 +50,7 @@ fn pull_and_run(stack: &Stack, repository: &str, digest: &str, port: u16) -> (St
     assert!(pulled.status.success(), "pull: {}", String::from_utf8_lossy(&pulled.stderr));
     let size = docker(config.path(), &["image", "inspect", "--format", "{{.Size}}", &reference]);
     let size: u64 = String::from_utf8_lossy(&size.stdout).trim().parse().expect("image size");
-    let name = unique("run");
+    let name = unique_name("run");
     let run = docker(
         config.path(),
         &[
@@ -104,7 +99,7 @@ fn each_builder_pushes_an_image_that_runs_on_arm64_and_is_barely_larger_than_the
     let stack = Stack::get();
     for (builder, port) in [("oci", 18_501), ("docker", 18_502)] {
         let ws = fixture("web");
-        let repository = unique(&format!("web-{builder}"));
+        let repository = unique_name(&format!("web-{builder}"));
         let builder_set = format!("image.builder={builder}");
         let pushed = push(ws.path(), &repository, &["--set", &builder_set]);
         let digest = pushed["digest"].as_str().expect("digest");
@@ -122,7 +117,7 @@ fn each_builder_pushes_an_image_that_runs_on_arm64_and_is_barely_larger_than_the
 fn a_service_with_ring_runs_on_arm64_from_the_registry() {
     let stack = Stack::get();
     let ws = fixture("ring-service");
-    let repository = unique("ring");
+    let repository = unique_name("ring");
     let pushed = push(ws.path(), &repository, &[]);
     let (body, _) = pull_and_run(&stack, &repository, pushed["digest"].as_str().expect("digest"), 18_503);
     assert!(body.contains("2689367b205c16ce32ed4200942b8b8b1e262dfc70d9bc9fbc77c49699a4f1df"), "{body:?}");
@@ -148,7 +143,7 @@ fn the_oci_builder_gives_the_same_digest_on_two_clean_builds() {
 fn a_push_sends_only_what_the_registry_lacks() {
     let _stack = Stack::get();
     let ws = fixture("web");
-    let repository = unique("web-delta");
+    let repository = unique_name("web-delta");
     let first = push(ws.path(), &repository, &[]);
     assert_eq!((number(&first["push"]["blobs-uploaded"]), number(&first["push"]["blobs-skipped"])), (3, 0), "{first}");
 

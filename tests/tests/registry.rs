@@ -4,10 +4,9 @@
 //! Run with the stack's environment loaded (`set -a; . .stack/env; set +a`, as `scripts/test` does).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use cargo_ecs_tests::stack_var;
+use cargo_ecs_tests::{stack_var, unique_name};
 use ecs_core::aws::{AwsOptions, sdk_config};
 use ecs_core::image::{Blob, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, OciImage, Platform};
 use ecs_core::registry::aws_sdk_ecr::Client;
@@ -28,13 +27,6 @@ async fn ecr() -> Client {
     })
     .await;
     Client::new(&config)
-}
-
-/// A name no other test, run or process uses.
-fn unique(what: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
-    format!("reg-{what}-{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// `size` bytes that start with `marker` and continue with a sequence seeded by it.
@@ -89,7 +81,7 @@ fn steps(events: &[Event], kind: fn(&Event) -> Option<&String>) -> Vec<String> {
 #[tokio::test]
 async fn ensure_repository_creates_a_managed_repository_once() {
     let ecr = ecr().await;
-    let name = unique("created");
+    let name = unique_name("created");
     let tags = BTreeMap::from([("team".to_owned(), "web".to_owned())]);
 
     let first = ensure_repository(&ecr, &name, &tags).await.expect("create");
@@ -125,7 +117,7 @@ async fn ensure_repository_creates_a_managed_repository_once() {
 #[tokio::test]
 async fn ensure_repository_leaves_an_unmanaged_repository_untouched() {
     let ecr = ecr().await;
-    let name = unique("theirs");
+    let name = unique_name("theirs");
     ecr.create_repository()
         .repository_name(&name)
         .image_tag_mutability(ImageTagMutability::Mutable)
@@ -156,7 +148,7 @@ async fn ensure_repository_leaves_an_unmanaged_repository_untouched() {
 #[tokio::test]
 async fn push_uploads_only_the_blobs_the_registry_lacks() {
     let ecr = ecr().await;
-    let name = unique("push");
+    let name = unique_name("push");
     let repository = ensure_repository(&ecr, &name, &BTreeMap::new()).await.expect("repository");
     let (auth, client) = registry_client(&ecr).await;
     assert_eq!(auth.endpoint, stack_var("CARGO_ECS_REGISTRY_ENDPOINT").trim_end_matches('/'));
@@ -234,7 +226,7 @@ async fn push_uploads_only_the_blobs_the_registry_lacks() {
 #[tokio::test]
 async fn wrong_credentials_are_refused_without_showing_the_password() {
     let ecr = ecr().await;
-    let name = unique("auth");
+    let name = unique_name("auth");
     ensure_repository(&ecr, &name, &BTreeMap::new()).await.expect("repository");
     let endpoint = stack_var("CARGO_ECS_REGISTRY_ENDPOINT");
     let password = format!("wrong-password-{}", std::process::id());
@@ -272,7 +264,7 @@ async fn a_registry_that_does_not_answer_is_named() {
 #[tokio::test]
 async fn registry_errors_carry_the_oci_error_body() {
     let ecr = ecr().await;
-    let name = unique("errors");
+    let name = unique_name("errors");
     ensure_repository(&ecr, &name, &BTreeMap::new()).await.expect("repository");
     let (_, client) = registry_client(&ecr).await;
     // A manifest naming blobs the registry does not have.
@@ -289,7 +281,7 @@ async fn registry_errors_carry_the_oci_error_body() {
 #[tokio::test]
 async fn tags_follow_git_and_a_taken_tag_gets_the_digest() {
     let ecr = ecr().await;
-    let name = unique("tags");
+    let name = unique_name("tags");
     ensure_repository(&ecr, &name, &BTreeMap::new()).await.expect("repository");
     let (_, client) = registry_client(&ecr).await;
     let commit = "0123456789abcdef0123456789abcdef01234567";

@@ -1,16 +1,8 @@
 //! `cargo ecs status` and `cargo ecs logs` end to end against the shimmed emulator: a fixture is deployed under a
 //! unique name, then what the commands print is checked against an independent boto3 read (tests/stack).
 
-use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture};
+use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture, unique_name};
 use serde_json::Value;
-
-fn unique(name: &str) -> String {
-    format!(
-        "{name}{}{}",
-        std::process::id() % 10_000,
-        std::time::UNIX_EPOCH.elapsed().map(|d| d.subsec_micros() % 1000).unwrap_or(0)
-    )
-}
 
 /// A deployed copy of the `web` fixture: its directory and the `--set` flags that name its service.
 struct Deployed {
@@ -21,7 +13,7 @@ struct Deployed {
 
 impl Deployed {
     fn new(prefix: &str) -> Self {
-        let name = unique(prefix);
+        let name = unique_name(prefix);
         let sets = vec![format!("service={name}"), format!("repository={name}"), "assign-public-ip=true".to_owned()];
         let deployed = Self { ws: fixture("web"), name, sets };
         let out = deployed.run(&["deploy", "-q"]);
@@ -114,7 +106,7 @@ fn status_shows_what_runs_as_aws_has_it_and_whether_the_tree_is_deployed() {
 
 #[test]
 fn status_of_a_service_that_does_not_exist_says_to_deploy_and_fails() {
-    let name = unique("nosvc");
+    let name = unique_name("nosvc");
     let ws = fixture("web");
     let set = format!("service={name}");
     let out = cargo_ecs(ws.path(), &["status", "--set", &set], &[]);

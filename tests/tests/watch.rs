@@ -9,7 +9,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cargo_ecs_tests::Stack;
+use cargo_ecs_tests::{Stack, unique_name};
 use ecs_core::aws::{AwsError, AwsOptions, Clients};
 // The SDKs' shared `DateTime` (aws-smithy-types), reached through the ECR SDK ecs-core re-exports.
 use ecs_core::registry::aws_sdk_ecr::primitives::DateTime;
@@ -19,12 +19,6 @@ use ecs_core::watch::{
     ContainerExit, Snapshot, SnapshotFuture, SnapshotSource, TaskView, Verdict, WatchOptions, WatchOutcome, watch,
 };
 use serde_json::{Value, json};
-
-/// A name no other test (or earlier run) uses.
-fn unique(name: &str) -> String {
-    let nanos = UNIX_EPOCH.elapsed().map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{name}-{}-{nanos}", std::process::id())
-}
 
 fn endpoint() -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("the stack's AWS_ENDPOINT_URL");
@@ -290,7 +284,7 @@ async fn watch_follows_rollouts_of_the_local_stack_to_completion_and_to_rollback
         ..Default::default()
     })
     .await;
-    let cluster = unique("watch");
+    let cluster = unique_name("watch");
     let family = cluster.clone();
     let service = "web".to_owned();
     clients.ecs.create_cluster().cluster_name(&cluster).send().await.expect("CreateCluster");
