@@ -241,6 +241,7 @@ fn rollback_points_the_service_at_the_previous_revision_or_a_chosen_one() {
     assert_eq!(forward.code, 0, "{}", forward.stderr);
     assert_eq!(running(), format!("{name}:2"));
 
+    stack.reset_calls();
     let missing = run(ws.path(), &[&["rollback", "--to", "9"][..], &common[..]].concat());
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains(&format!("{name}:9 is not an ACTIVE revision")), "{}", missing.stderr);
