@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::aws::Clients;
 use crate::config::{Resolved, Source};
+use crate::cost::{CostEstimate, Prices, estimate};
 use crate::error::{Error, Result};
 use crate::publish::{BuiltImage, PublishOptions, Published, build_image, push_built};
 use crate::report::Reporter;
@@ -44,6 +45,8 @@ pub struct DeployReport {
     pub image: String,
     /// The plan.
     pub plan: Plan,
+    /// What the service will cost per month, from the dated price table.
+    pub cost: CostEstimate,
     /// The push, when the plan needed the image in ECR.
     pub pushed: Option<Published>,
     /// What the apply did (deploy only).
@@ -98,6 +101,7 @@ pub async fn deploy(
         region: clients.region.clone(),
         image,
         url: url(settings, &observation, None),
+        cost: estimate(settings, zones(&observation), &Prices::shipped()),
         plan,
         pushed: None,
         applied: None,
@@ -132,6 +136,13 @@ pub async fn deploy(
     }
     report.applied = Some(applied);
     Ok(report)
+}
+
+/// Availability zones of the service's subnets.
+fn zones(observation: &Observation) -> usize {
+    let zones: BTreeSet<&str> =
+        observation.lookups.network.subnets.iter().map(|s| s.availability_zone.as_str()).collect();
+    zones.len()
 }
 
 /// The repository's URI: as ECR names it when it exists, else the URI ECR will give it.

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod build;
 pub mod config;
+pub mod cost;
 pub mod deploy;
 pub mod destroy;
 pub mod error;

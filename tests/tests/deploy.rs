@@ -66,6 +66,9 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     let planned = ok(&run(ws.path(), &with(&["plan"])));
     assert_eq!(actions(&planned).len(), 12, "{}", planned["plan"]);
     assert!(actions(&planned).iter().all(|(_, a)| a == "create"));
+    let cost = &planned["cost"];
+    assert!(cost["total"].as_f64().is_some_and(|t| t > 0.0), "a cost preview: {cost}");
+    assert!(cost["basis"].as_str().is_some_and(|b| b.contains("list prices of")), "{cost}");
     assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "plan changed AWS");
 
     // First deploy: every resource, wired listener -> target group -> service -> task definition -> image.

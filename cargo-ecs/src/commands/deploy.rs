@@ -71,6 +71,16 @@ pub enum Mode {
 fn render(report: &DeployReport, dry_run: bool) -> String {
     let mut text = report.plan.to_string();
     text.push_str(&format!("image: {}\n", report.image));
+    if dry_run {
+        let cost = &report.cost;
+        text.push_str(&format!("estimated cost: ${:.2} a month ({})\n", cost.total, cost.basis));
+        for line in &cost.lines {
+            text.push_str(&format!("  ${:>8.2}  {}\n", line.monthly, line.item));
+        }
+        for alternative in &cost.alternatives {
+            text.push_str(&format!("  (${:.2} for {})\n", alternative.monthly, alternative.item));
+        }
+    }
     if !dry_run {
         if report.plan.is_empty() {
             text.push_str("Nothing to do: no change was made and nothing was pushed.\n");
