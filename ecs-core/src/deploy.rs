@@ -17,7 +17,7 @@ use crate::report::Reporter;
 use crate::stack::apply::{Applied, apply};
 use crate::stack::observe::{Observation, observe};
 use crate::stack::rollout::{RolloutTarget, TaskLogs, follow};
-use crate::stack::{Action, Kind, Plan, desired, plan};
+use crate::stack::{Action, Kind, Plan, desired, names, plan};
 use crate::watch::{WatchOptions, WatchOutcome};
 
 /// How to deploy.
@@ -100,7 +100,7 @@ pub async fn deploy(
         service: settings.service.clone(),
         region: clients.region.clone(),
         image,
-        url: url(settings, &observation, None),
+        url: names::url(settings, observed_dns(&observation)),
         cost: estimate(settings, zones(&observation), &Prices::shipped()),
         plan,
         pushed: None,
@@ -119,7 +119,7 @@ pub async fn deploy(
     let applied = apply(&report.plan, &desired, &observation.observed, clients, options.force, reporter)
         .await
         .map_err(Error::Apply)?;
-    report.url = url(settings, &observation, applied.load_balancer_dns.as_deref());
+    report.url = names::url(settings, applied.load_balancer_dns.as_deref().or_else(|| observed_dns(&observation)));
     if let (Some(options), Some(deployment)) = (&options.wait, &applied.deployment) {
         let container = &desired.task_definition.container;
         let target = RolloutTarget {
@@ -138,6 +138,11 @@ pub async fn deploy(
     Ok(report)
 }
 
+/// The DNS name of the load balancer as it exists.
+fn observed_dns(observation: &Observation) -> Option<&str> {
+    observation.observed.load_balancer.as_ref().map(|f| f.state.dns_name.as_str())
+}
+
 /// Availability zones of the service's subnets.
 fn zones(observation: &Observation) -> usize {
     let zones: BTreeSet<&str> =
@@ -148,17 +153,4 @@ fn zones(observation: &Observation) -> usize {
 /// The repository's URI: as ECR names it when it exists, else the URI ECR will give it.
 fn repository_uri(observation: &Observation, settings: &crate::config::Settings, region: &str) -> String {
     format!("{}.dkr.ecr.{region}.amazonaws.com/{}", observation.lookups.account, settings.repository)
-}
-
-/// `https://NAME` with a DNS record and a certificate, else the load balancer's own name.
-fn url(settings: &crate::config::Settings, observation: &Observation, new_dns: Option<&str>) -> Option<String> {
-    let lb = settings.load_balancer.as_ref()?;
-    let scheme = if lb.certificate.is_some() { "https" } else { "http" };
-    if let Some(dns) = &settings.dns {
-        return Some(format!("{scheme}://{}", dns.name));
-    }
-    let dns = new_dns
-        .map(str::to_owned)
-        .or_else(|| observation.observed.load_balancer.as_ref().map(|f| f.state.dns_name.clone()))?;
-    Some(format!("{scheme}://{dns}"))
 }

@@ -15,8 +15,6 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::stack::names;
 
-/// The stream prefix of the awslogs driver in the task definitions cargo-ecs registers.
-pub const STREAM_PREFIX: &str = "ecs";
 /// At most this many stream names per FilterLogEvents (the API's limit).
 const STREAMS_PER_CALL: usize = 100;
 
@@ -96,8 +94,8 @@ pub async fn logs(settings: &Settings, clients: &Clients, query: &LogQuery) -> R
     let group = names::log_group(settings);
     let task = query.task.as_deref().map(task_id);
     let prefix = match task {
-        Some(id) => aws::logs::task_log_stream(STREAM_PREFIX, &settings.container, id),
-        None => format!("{STREAM_PREFIX}/{}/", settings.container),
+        Some(id) => aws::logs::task_log_stream(names::LOG_STREAM_PREFIX, &settings.container, id),
+        None => format!("{}/{}/", names::LOG_STREAM_PREFIX, settings.container),
     };
     let mut report = ServiceLogs {
         service: settings.service.clone(),

@@ -110,7 +110,7 @@ pub async fn rollback(
                 .map(|l| l.target_group.clone())
                 .filter(|t| t.starts_with("arn:")),
             log_group: names::log_group(settings),
-            log_stream_prefix: "ecs".to_owned(),
+            log_stream_prefix: names::LOG_STREAM_PREFIX.to_owned(),
             container: settings.container.clone(),
         };
         let (outcome, logs) = follow(clients, &target, &deployment.id, &options, reporter).await?;

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::publish::build_image;
 use crate::report::Reporter;
 use crate::stack::model::{Deployment, ServiceEvent, ServiceState};
+use crate::stack::names;
 
 /// How many service events a status shows, newest first.
 pub const STATUS_EVENTS: usize = 5;
@@ -290,20 +291,9 @@ fn assemble(settings: &Settings, region: &str, read: Read, tree_digest: &str, no
         tasks,
         targets,
         events,
-        url: url(settings, load_balancer_dns.as_deref()),
+        url: names::url(settings, load_balancer_dns.as_deref()),
         working_tree,
         read_at: now,
-    }
-}
-
-/// `https://NAME` with a DNS record and a certificate (`http` without one), else the load balancer's own name.
-#[must_use]
-pub fn url(settings: &Settings, load_balancer_dns: Option<&str>) -> Option<String> {
-    let lb = settings.load_balancer.as_ref()?;
-    let scheme = if lb.certificate.is_some() { "https" } else { "http" };
-    match &settings.dns {
-        Some(dns) => Some(format!("{scheme}://{}", dns.name)),
-        None => load_balancer_dns.map(|dns| format!("{scheme}://{dns}")),
     }
 }
 

@@ -144,7 +144,7 @@ pub fn desired(settings: &Settings, lookups: &Lookups, image: &str, named: BTree
             secrets: settings.secrets.iter().map(|(k, v)| (k.clone(), secret_arn(v, lookups))).collect(),
             log_group: log_group.clone(),
             log_region: lookups.region.clone(),
-            log_stream_prefix: "ecs".to_owned(),
+            log_stream_prefix: names::LOG_STREAM_PREFIX.to_owned(),
         },
         tags: tags.clone(),
     };
