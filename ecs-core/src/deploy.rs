@@ -59,14 +59,6 @@ pub struct DeployReport {
     pub logs: Vec<TaskLogs>,
 }
 
-impl DeployReport {
-    /// Whether the deploy reached its goal: planned, nothing to do, applied without waiting, or rolled out.
-    #[must_use]
-    pub fn succeeded(&self) -> bool {
-        self.rollout.as_ref().is_none_or(|r| r.verdict.is_success())
-    }
-}
-
 /// Plans (and unless `dry_run`, applies) the stack of one service.
 ///
 /// # Errors

@@ -27,14 +27,6 @@ pub struct RollbackReport {
     pub logs: Vec<TaskLogs>,
 }
 
-impl RollbackReport {
-    /// Whether the rollback reached its goal.
-    #[must_use]
-    pub fn succeeded(&self) -> bool {
-        self.rollout.as_ref().is_none_or(|r| r.verdict.is_success())
-    }
-}
-
 /// The revision to go back to: `to` when given (it must be ACTIVE), else the newest ACTIVE revision older than
 /// `current`. `revisions` are (revision, ARN), any order.
 ///

@@ -1,15 +1,13 @@
 //! `cargo ecs plan` and `cargo ecs deploy`: one code path; `plan` stops before changing anything.
 
-use ecs_core::Error;
 use ecs_core::Result;
 use ecs_core::aws::Clients;
 use ecs_core::config::Resolved;
 use ecs_core::deploy::{DeployOptions, DeployReport, deploy};
 use ecs_core::publish::PublishOptions;
 use ecs_core::report::{Reporter, human_size};
-use ecs_core::watch::WatchOptions;
 
-use super::aws_options;
+use super::{aws_options, rollout};
 use crate::cli::GlobalArgs;
 use crate::output::Printer;
 
@@ -30,9 +28,7 @@ pub async fn run(
         dry_run,
         publish: PublishOptions { registry_endpoint: std::env::var("CARGO_ECS_REGISTRY_ENDPOINT").ok() },
         wait: match mode {
-            Mode::Deploy { wait: Some(timeout), .. } => {
-                Some(WatchOptions { timeout, interval: std::time::Duration::from_secs(WATCH_INTERVAL_SECS) })
-            }
+            Mode::Deploy { wait: Some(timeout), .. } => Some(rollout::watch_options(timeout)),
             _ => None,
         },
     };
@@ -42,17 +38,8 @@ pub async fn run(
         reports.push(deploy(r, &clients, &options, reporter).await?);
     }
     printer.result(&reports, |all| all.iter().map(|r| render(r, dry_run)).collect::<Vec<_>>().join("\n"));
-    match reports.iter().find(|r| !r.succeeded()) {
-        Some(failed) => Err(Error::Rollout {
-            service: failed.service.clone(),
-            verdict: failed.rollout.as_ref().map(|r| r.verdict.to_string()).unwrap_or_default(),
-        }),
-        None => Ok(()),
-    }
+    rollout::check(reports.iter().map(|r| (r.service.as_str(), r.rollout.as_ref())))
 }
-
-/// Seconds between two looks at a rollout.
-const WATCH_INTERVAL_SECS: u64 = 2;
 
 /// What the command does.
 #[derive(Debug, Clone, Copy)]
@@ -96,19 +83,8 @@ fn render(report: &DeployReport, dry_run: bool) -> String {
         if let Some(applied) = &report.applied {
             text.push_str(&format!("applied: {} change(s)\n", applied.done.len()));
         }
-        if let Some(rollout) = &report.rollout {
-            text.push_str(&format!("rollout: {}\n", rollout.verdict));
-            if let Some(diagnosis) = rollout.diagnosis.as_ref().filter(|d| !d.is_empty()) {
-                for line in diagnosis.lines() {
-                    text.push_str(&format!("  {line}\n"));
-                }
-            }
-            for logs in &report.logs {
-                text.push_str(&format!("  last log lines of task {}:\n", logs.task));
-                for line in &logs.lines {
-                    text.push_str(&format!("    {line}\n"));
-                }
-            }
+        if let Some(outcome) = &report.rollout {
+            text.push_str(&rollout::render(outcome, &report.logs));
         }
     }
     if let Some(url) = &report.url {

@@ -8,6 +8,7 @@ mod init;
 mod logs;
 mod push;
 mod rollback;
+mod rollout;
 mod run;
 mod status;
 
