@@ -7,17 +7,15 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use cargo_ecs_tests::{Stack, unique_name};
-use ecs_core::aws::{AwsError, AwsOptions, Clients};
+use ecs_core::aws::{AwsOptions, Clients};
 // The SDKs' shared `DateTime` (aws-smithy-types), reached through the ECR SDK ecs-core re-exports.
-use ecs_core::registry::aws_sdk_ecr::primitives::DateTime;
+use ecs_core::aws::ecs::NameMap;
 use ecs_core::report::{Event, Recorder};
-use ecs_core::stack::model::{Deployment, ServiceEvent, ServiceState};
-use ecs_core::watch::{
-    ContainerExit, Snapshot, SnapshotFuture, SnapshotSource, TaskView, Verdict, WatchOptions, WatchOutcome, watch,
-};
+use ecs_core::stack::rollout::AwsRollout;
+use ecs_core::watch::{Verdict, WatchOptions, WatchOutcome, watch};
 use serde_json::{Value, json};
 
 fn endpoint() -> String {
@@ -124,133 +122,6 @@ async fn register_revision(clients: &Clients, family: &str, from: &str, tag: &st
     registered.task_definition().and_then(|t| t.task_definition_arn()).expect("taskDefinitionArn").to_owned()
 }
 
-/// Snapshots of one service from DescribeServices, ListTasks and DescribeTasks.
-struct EcsSource {
-    clients: Clients,
-    cluster: String,
-    service: String,
-}
-
-impl SnapshotSource for EcsSource {
-    fn snapshot(&self) -> SnapshotFuture<'_> {
-        Box::pin(self.read())
-    }
-}
-
-impl EcsSource {
-    async fn read(&self) -> Result<Snapshot, AwsError> {
-        let resource = format!("service {}", self.service);
-        let answer = self
-            .clients
-            .ecs
-            .describe_services()
-            .cluster(&self.cluster)
-            .services(&self.service)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", &resource, &e))?;
-        let service = answer
-            .services()
-            .first()
-            .ok_or_else(|| AwsError::other("ecs:DescribeServices", &resource, "no such service"))?;
-        let count = |n: i32| u32::try_from(n).unwrap_or(0);
-        let breaker = service.deployment_configuration().and_then(|c| c.deployment_circuit_breaker());
-        let state = ServiceState {
-            name: service.service_name().unwrap_or_default().to_owned(),
-            arn: service.service_arn().unwrap_or_default().to_owned(),
-            status: service.status().unwrap_or_default().to_owned(),
-            task_definition: service.task_definition().unwrap_or_default().to_owned(),
-            desired_count: count(service.desired_count()),
-            running_count: count(service.running_count()),
-            pending_count: count(service.pending_count()),
-            spot: false,
-            subnets: Vec::new(),
-            security_groups: Vec::new(),
-            assign_public_ip: false,
-            load_balancer: None,
-            health_check_grace_period: None,
-            minimum_healthy_percent: 100,
-            maximum_percent: 200,
-            circuit_breaker: breaker.is_some_and(|b| b.enable() && b.rollback()),
-            deployments: service
-                .deployments()
-                .iter()
-                .map(|d| Deployment {
-                    id: d.id().unwrap_or_default().to_owned(),
-                    status: d.status().unwrap_or_default().to_owned(),
-                    task_definition: d.task_definition().unwrap_or_default().to_owned(),
-                    desired: d.desired_count(),
-                    running: d.running_count(),
-                    pending: d.pending_count(),
-                    failed: d.failed_tasks(),
-                    rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
-                    rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
-                    created_at: d.created_at().map(DateTime::secs),
-                })
-                .collect(),
-            events: service
-                .events()
-                .iter()
-                .map(|e| ServiceEvent {
-                    id: e.id().unwrap_or_default().to_owned(),
-                    created_at: e.created_at().map(DateTime::secs),
-                    message: e.message().unwrap_or_default().to_owned(),
-                })
-                .collect(),
-        };
-        let tasks = self.tasks("RUNNING").await?;
-        let stopped = self.tasks("STOPPED").await?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        Ok(Snapshot { service: state, tasks, stopped, targets: Vec::new(), now })
-    }
-
-    async fn tasks(&self, desired_status: &str) -> Result<Vec<TaskView>, AwsError> {
-        let resource = format!("tasks of service {}", self.service);
-        let listed = self
-            .clients
-            .ecs
-            .list_tasks()
-            .cluster(&self.cluster)
-            .service_name(&self.service)
-            .desired_status(desired_status.into())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:ListTasks", &resource, &e))?;
-        if listed.task_arns().is_empty() {
-            return Ok(Vec::new());
-        }
-        let described = self
-            .clients
-            .ecs
-            .describe_tasks()
-            .cluster(&self.cluster)
-            .set_tasks(Some(listed.task_arns().to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", &resource, &e))?;
-        Ok(described
-            .tasks()
-            .iter()
-            .map(|t| TaskView {
-                id: t.task_arn().and_then(|a| a.rsplit('/').next()).unwrap_or_default().to_owned(),
-                last_status: t.last_status().unwrap_or_default().to_owned(),
-                health: t.health_status().map(|h| h.as_str().to_owned()),
-                stopped_reason: t.stopped_reason().map(str::to_owned),
-                containers: t
-                    .containers()
-                    .iter()
-                    .map(|c| ContainerExit {
-                        name: c.name().unwrap_or_default().to_owned(),
-                        exit_code: c.exit_code(),
-                        reason: c.reason().map(str::to_owned),
-                    })
-                    .collect(),
-                deployment: t.started_by().map(str::to_owned),
-            })
-            .collect())
-    }
-}
-
 /// The id of the PRIMARY deployment in a CreateService / UpdateService answer's `service` (a macro: this crate
 /// cannot name the SDK's types).
 macro_rules! primary_deployment {
@@ -303,7 +174,14 @@ async fn watch_follows_rollouts_of_the_local_stack_to_completion_and_to_rollback
         .send()
         .await
         .expect("CreateService");
-    let source = EcsSource { clients: clients.clone(), cluster: cluster.clone(), service: service.clone() };
+    // The source deploy and rollback use: DescribeServices, ListTasks/DescribeTasks (running and stopped).
+    let source = AwsRollout {
+        clients: &clients,
+        cluster: cluster.clone(),
+        service: service.clone(),
+        target_group: None,
+        names: NameMap::default(),
+    };
     let created_deployment = primary_deployment!(created.service());
     let first = watch(&source, &created_deployment, options(), &Recorder::default()).await.expect("watch the creation");
     assert_eq!(first.verdict, Verdict::Completed, "{first:#?}");
