@@ -19,6 +19,7 @@ pub mod rollback;
 pub mod run;
 pub mod stack;
 pub mod status;
+pub mod time;
 pub mod watch;
 pub mod workspace;
 

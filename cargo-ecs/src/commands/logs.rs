@@ -62,30 +62,7 @@ fn render(logs: &ServiceLogs, many: bool) -> String {
 
 fn format_line(line: &LogLine, service: Option<&str>) -> String {
     let service = service.map(|s| format!("{s} ")).unwrap_or_default();
-    format!("{service}{} {} {}\n", short_task(&line.task), timestamp(line.timestamp), line.message)
-}
-
-/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
-fn timestamp(millis: i64) -> String {
-    let seconds = millis.div_euclid(1000);
-    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        of_day / 3_600,
-        of_day % 3_600 / 60,
-        of_day % 60,
-        millis.rem_euclid(1000)
-    )
+    format!("{service}{} {} {}\n", short_task(&line.task), ecs_core::time::rfc3339_millis(line.timestamp), line.message)
 }
 
 #[cfg(test)]
@@ -94,9 +71,9 @@ mod tests {
 
     #[test]
     fn timestamps_read_as_utc() {
-        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(timestamp(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(timestamp(1_767_225_599_999), "2025-12-31T23:59:59.999Z");
+        assert_eq!(ecs_core::time::rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(ecs_core::time::rfc3339_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(ecs_core::time::rfc3339_millis(1_767_225_599_999), "2025-12-31T23:59:59.999Z");
     }
 
     #[test]

@@ -186,25 +186,9 @@ pub fn created_timestamp(source_date_epoch: Option<&str>) -> Result<String, Imag
             .parse::<u64>()
             .ok()
             .filter(|secs| *secs < 253_402_300_800) // before the year 10000
-            .map(rfc3339)
+            .map(|secs| crate::time::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX)))
             .ok_or_else(|| ImageError::SourceDateEpoch { value: value.to_owned() }),
     }
-}
-
-/// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar).
-fn rfc3339(secs: u64) -> String {
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days, for days >= 0.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
