@@ -1,8 +1,6 @@
 //! Build and push one service's image: compile, make the image, check its platform against the task's,
 //! ensure the ECR repository, and push only what the registry lacks. `push` and `deploy` both stand on this.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::build::{Artifact, compile};
@@ -104,7 +102,7 @@ pub async fn push_built(
 ) -> Result<Published> {
     let step = format!("ECR repository {}", settings.repository);
     reporter.begin(&step);
-    let repository = ensure_repository(ecr, &settings.repository, &repository_tags(settings)).await?;
+    let repository = ensure_repository(ecr, &settings.repository, &settings.tags).await?;
     reporter.end(&step, if repository.created { "created" } else { "exists" });
     let pushed = push_image(settings, ecr, options, &repository, &built.image, reporter).await?;
     Ok(Published {
@@ -147,12 +145,6 @@ pub fn task_platform(settings: &Settings) -> Platform {
 /// [`Error::PlatformMismatch`].
 pub fn check_platform(image: &Platform, task: &Platform) -> Result<()> {
     if image == task { Ok(()) } else { Err(Error::PlatformMismatch { image: image.clone(), task: task.clone() }) }
-}
-
-fn repository_tags(settings: &Settings) -> BTreeMap<String, String> {
-    let mut tags = settings.tags.clone();
-    tags.insert(MANAGED_TAG.to_owned(), "true".to_owned());
-    tags
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::error::RegistryError;
 use super::secret::Secret;
 
 /// Tag key marking what cargo-ecs created; only resources carrying it are ever changed by cargo-ecs.
-pub const MANAGED_TAG_KEY: &str = "cargo-ecs:managed";
+pub const MANAGED_TAG_KEY: &str = crate::publish::MANAGED_TAG;
 /// Value of [`MANAGED_TAG_KEY`].
 pub const MANAGED_TAG_VALUE: &str = "true";
 /// Images a repository created by cargo-ecs keeps: ECR expires older ones so that a repository every deploy
