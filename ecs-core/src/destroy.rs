@@ -51,6 +51,36 @@ pub enum Deletion {
         /// Protocol.
         protocol: String,
     },
+    /// A listener rule of the service, on a load balancer other services keep using.
+    Rule {
+        /// ARN.
+        arn: String,
+        /// Port of its listener.
+        port: u16,
+        /// What it matched.
+        route: String,
+    },
+    /// A listener whose default action forwarded to the service (it was the catch-all): it gets the neutral
+    /// default back (404, or the redirect to HTTPS on :80 when the load balancer serves HTTPS).
+    ListenerDefault {
+        /// ARN.
+        arn: String,
+        /// Port.
+        port: u16,
+        /// Protocol.
+        protocol: String,
+        /// The action it gets.
+        action: ListenerAction,
+    },
+    /// The service's user tag on a load balancer other services keep using.
+    UserTag {
+        /// The load balancer's ARN.
+        arn: String,
+        /// Its name.
+        name: String,
+        /// The service.
+        service: String,
+    },
     /// The target group.
     TargetGroup {
         /// ARN.
@@ -109,6 +139,9 @@ impl Deletion {
                 format!("task definition {}", arn.rsplit('/').next().unwrap_or(arn))
             }
             Self::Listener { port, protocol, .. } => format!("listener {protocol} :{port}"),
+            Self::Rule { port, route, .. } => format!("listener rule :{port} {route}"),
+            Self::ListenerDefault { port, protocol, .. } => format!("default action of listener {protocol} :{port}"),
+            Self::UserTag { name, service, .. } => format!("user tag of {service} on load balancer {name}"),
             Self::TargetGroup { name, .. } => format!("target group {name}"),
             Self::LoadBalancer { name, .. } => format!("load balancer {name}"),
             Self::SecurityGroup { id, name } => format!("security group {name} ({id})"),
@@ -178,16 +211,19 @@ pub fn teardown(observation: &Observation, settings: &Settings, around: &Surroun
     let mut kept = Vec::new();
     let mut keep = |resource: String, reason: &str| kept.push(Kept { resource, reason: reason.to_owned() });
 
-    // The load balancer is shared: it goes only when it is ours and its listeners forward to our target group only.
+    // The load balancer is shared: it goes only when it is ours and no other service uses it, by its user tags or
+    // by a listener or rule forwarding elsewhere.
     let our_target_group = settings.load_balancer.as_ref().map(|lb| lb.target_group.as_str());
-    let lb_users: Vec<&str> = observed
-        .listeners
-        .iter()
-        .filter_map(|l| match &l.action {
-            ListenerAction::Forward(target) if Some(target.as_str()) != our_target_group => Some(target.as_str()),
-            _ => None,
-        })
-        .collect();
+    let forwards_elsewhere = |action: &ListenerAction| match action {
+        ListenerAction::Forward(target) if Some(target.as_str()) != our_target_group => Some(target.clone()),
+        _ => None,
+    };
+    let mut lb_users: Vec<String> = observed.load_balancer.iter().flat_map(|lb| lb.state.users.clone()).collect();
+    lb_users.retain(|u| *u != settings.service);
+    lb_users.extend(observed.listeners.iter().filter_map(|l| forwards_elsewhere(&l.action)));
+    lb_users.extend(observed.rules.iter().filter_map(|r| forwards_elsewhere(&r.action)));
+    lb_users.sort();
+    lb_users.dedup();
     let delete_lb = observed.load_balancer.as_ref().is_some_and(|lb| lb.managed) && lb_users.is_empty();
 
     // DNS record: only when it points at our load balancer.
@@ -227,23 +263,46 @@ pub fn teardown(observation: &Observation, settings: &Settings, around: &Surroun
         }
     }
 
-    // Listeners, target group, load balancer.
+    // Listeners (with their rules) when the load balancer goes; else only what routes to the service.
     if delete_lb {
         delete.extend(observed.listeners.iter().map(|l| Deletion::Listener {
             arn: l.arn.clone(),
             port: l.port,
             protocol: l.protocol.clone(),
         }));
+    } else if let Some(tg) = our_target_group.filter(|_| observed.load_balancer.is_some()) {
+        let ours = ListenerAction::Forward(tg.to_owned());
+        delete.extend(observed.rules.iter().filter(|r| r.action == ours).map(|r| Deletion::Rule {
+            arn: r.arn.clone(),
+            port: r.port,
+            route: r.route.as_ref().map_or_else(|| "(other conditions)".to_owned(), ToString::to_string),
+        }));
+        let serves_https = observed.listeners.iter().any(|l| l.protocol == "HTTPS");
+        delete.extend(observed.listeners.iter().filter(|l| l.action == ours).map(|l| Deletion::ListenerDefault {
+            arn: l.arn.clone(),
+            port: l.port,
+            protocol: l.protocol.clone(),
+            action: if l.protocol == "HTTP" && serves_https {
+                ListenerAction::RedirectToHttps
+            } else {
+                ListenerAction::NotFound
+            },
+        }));
+        if let Some(lb) =
+            observed.load_balancer.as_ref().filter(|lb| lb.managed && lb.state.users.contains(&settings.service))
+        {
+            delete.push(Deletion::UserTag {
+                arn: lb.state.arn.clone(),
+                name: lb.state.name.clone(),
+                service: settings.service.clone(),
+            });
+        }
     }
     if let Some(tg) = &observed.target_group {
-        let forwarded_by_kept_lb =
-            !delete_lb && observed.listeners.iter().any(|l| l.action == ListenerAction::Forward(tg.state.name.clone()));
-        if !tg.managed {
-            keep(format!("target group {}", tg.state.name), NOT_CREATED);
-        } else if forwarded_by_kept_lb {
-            keep(format!("target group {}", tg.state.name), "a listener of the kept load balancer forwards to it");
-        } else {
+        if tg.managed {
             delete.push(Deletion::TargetGroup { arn: tg.state.arn.clone(), name: tg.state.name.clone() });
+        } else {
+            keep(format!("target group {}", tg.state.name), NOT_CREATED);
         }
     }
     if let Some(lb) = &observed.load_balancer {
@@ -377,6 +436,13 @@ async fn delete(deletion: &Deletion, clients: &Clients) -> Result<()> {
         Deletion::Service { cluster, name } => aws::ecs::delete_service(&clients.ecs, cluster, name).await?,
         Deletion::TaskDefinition { arn } => aws::ecs::deregister_task_definition(&clients.ecs, arn).await?,
         Deletion::Listener { arn, .. } => aws::elb::delete_listener(&clients.elb, arn).await?,
+        Deletion::Rule { arn, .. } => aws::elb_rules::delete_rule(&clients.elb, arn).await?,
+        Deletion::ListenerDefault { arn, action, .. } => {
+            aws::elb::set_default_action(&clients.elb, arn, action).await?;
+        }
+        Deletion::UserTag { arn, name, service } => {
+            aws::elb::set_user_tag(&clients.elb, arn, name, service, false).await?;
+        }
         Deletion::TargetGroup { arn, name } => aws::elb::delete_target_group(&clients.elb, arn, name).await?,
         Deletion::LoadBalancer { arn, name } => aws::elb::delete_load_balancer(&clients.elb, arn, name).await?,
         Deletion::SecurityGroup { id, name } => aws::ec2::delete_security_group(&clients.ec2, id, name).await?,
@@ -441,6 +507,7 @@ mod tests {
             port,
             protocol: if port == 443 { "HTTPS" } else { "HTTP" }.to_owned(),
             certificate_arn: None,
+            certificates: Vec::new(),
             ssl_policy: None,
             action,
         }
@@ -491,6 +558,7 @@ mod tests {
                     kind: "application".to_owned(),
                     subnets: Vec::new(),
                     security_groups: vec!["sg-lb".to_owned()],
+                    users: vec!["app".to_owned()],
                 },
                 true,
             ),
@@ -512,6 +580,7 @@ mod tests {
                 listener("arn:l80", 80, ListenerAction::RedirectToHttps),
                 listener("arn:l443", 443, ListenerAction::Forward(lb.target_group.clone())),
             ],
+            rules: Vec::new(),
             task_definition: None,
             service: found(service_state(), true),
             record: Some(RecordState {
@@ -581,9 +650,9 @@ mod tests {
                 "listener HTTP :80",
                 "listener HTTPS :443",
                 "target group app",
-                "load balancer app",
+                "load balancer shared",
                 "security group app-tasks (sg-tasks)",
-                "security group app-lb (sg-lb)",
+                "security group shared-lb (sg-lb)",
                 "log group /ecs/app",
                 "role app-execution",
                 "cluster shared",
@@ -620,17 +689,53 @@ mod tests {
         o.observed.listeners.push(listener("arn:l8080", 8080, ListenerAction::Forward("other".to_owned())));
         let t = teardown(&o, &s, &around());
         let names = deleted(&t);
-        assert!(!names.iter().any(|d| d.starts_with("listener") || d.starts_with("load balancer")), "{names:?}");
-        assert!(!names.contains(&"security group app-lb (sg-lb)".to_owned()), "{names:?}");
-        assert!(kept(&t).contains(&("load balancer app".to_owned(), "it also serves other".to_owned())));
-        assert!(
-            kept(&t).contains(&(
-                "target group app".to_owned(),
-                "a listener of the kept load balancer forwards to it".to_owned()
-            )),
-            "{:?}",
-            kept(&t)
-        );
+        assert!(!names.iter().any(|d| d.starts_with("listener ") || d.starts_with("load balancer")), "{names:?}");
+        assert!(!names.contains(&"security group shared-lb (sg-lb)".to_owned()), "{names:?}");
+        assert!(kept(&t).contains(&("load balancer shared".to_owned(), "it also serves other".to_owned())));
+        // The service was the catch-all of :443: that default goes back to a 404 before its target group goes.
+        let reset = names.iter().position(|d| d == "default action of listener HTTPS :443").expect("reset");
+        assert!(reset < names.iter().position(|d| d == "target group app").expect("target group"), "{names:?}");
+        assert!(t.delete.contains(&Deletion::ListenerDefault {
+            arn: "arn:l443".to_owned(),
+            port: 443,
+            protocol: "HTTPS".to_owned(),
+            action: ListenerAction::NotFound
+        }));
+    }
+
+    #[test]
+    fn a_service_of_a_shared_load_balancer_takes_only_its_rule_and_its_user_tag() {
+        let s = settings();
+        let mut o = deployed(&s);
+        o.observed.listeners[1].action = ListenerAction::NotFound;
+        let route = |host: &str| Route::new(Some(host), None);
+        let rule = |arn: &str, target: &str, host: &str| RuleState {
+            arn: arn.to_owned(),
+            port: 443,
+            priority: 9900,
+            route: route(host),
+            action: ListenerAction::Forward(target.to_owned()),
+        };
+        o.observed.rules =
+            vec![rule("arn:r-app", "app", "api.example.com"), rule("arn:r-web", "web", "web.example.com")];
+        if let Some(lb) = &mut o.observed.load_balancer {
+            lb.state.users = vec!["app".to_owned(), "web".to_owned()];
+        }
+        let t = teardown(&o, &s, &around());
+        let names = deleted(&t);
+        assert!(names.contains(&"listener rule :443 host api.example.com".to_owned()), "{names:?}");
+        assert!(!names.iter().any(|d| d.contains("web.example.com") || d.starts_with("default action")), "{names:?}");
+        assert!(names.contains(&"user tag of app on load balancer shared".to_owned()), "{names:?}");
+        assert!(kept(&t).contains(&("load balancer shared".to_owned(), "it also serves web".to_owned())), "{t:?}");
+        // Only the user tag of another service keeps it too.
+        o.observed.rules.truncate(1);
+        let t = teardown(&o, &s, &around());
+        assert!(kept(&t).contains(&("load balancer shared".to_owned(), "it also serves web".to_owned())), "{t:?}");
+        if let Some(lb) = &mut o.observed.load_balancer {
+            lb.state.users = vec!["app".to_owned()];
+        }
+        let t = teardown(&o, &s, &around());
+        assert!(deleted(&t).contains(&"load balancer shared".to_owned()), "{t:?}");
     }
 
     #[test]

@@ -40,9 +40,16 @@ def main(args):
     services = ecs.describe_services(cluster=cluster, services=[service])["services"] if out["cluster"] == "ACTIVE" else []
     out["service"] = services[0]["status"] if services else None
     out["active-revisions"] = len(ecs.list_task_definitions(familyPrefix=service, status="ACTIVE")["taskDefinitionArns"])
-    out["target-group"] = any(t["TargetGroupName"] == service for t in elb.describe_target_groups()["TargetGroups"])
-    out["load-balancer"] = any(lb["LoadBalancerName"] == service for lb in elb.describe_load_balancers()["LoadBalancers"])
-    out["security-groups"] = sorted(n for n in (f"{service}-lb", f"{service}-tasks") if group_exists(ec2, n))
+    groups = [t for t in elb.describe_target_groups()["TargetGroups"] if t["TargetGroupName"] == service]
+    out["target-group"] = bool(groups)
+    # The load balancer is the cluster's, shared by its services; "rules" counts those forwarding to this service.
+    lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == cluster]
+    out["load-balancer"] = bool(lbs)
+    tg_arns = {t["TargetGroupArn"] for t in groups}
+    out["rules"] = sum(1 for lb in lbs for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+                       for r in elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"]
+                       if not r["IsDefault"] and any(a.get("TargetGroupArn") in tg_arns for a in r["Actions"]))
+    out["security-groups"] = sorted(n for n in (f"{cluster}-lb", f"{service}-tasks") if group_exists(ec2, n))
     out["role"] = any(r["RoleName"] == f"{service}-execution" for r in iam.list_roles()["Roles"])
     out["log-group"] = log_group_exists(logs, f"/ecs/{service}")
     out["repository"] = any(r["repositoryName"] == repository for r in ecr.describe_repositories()["repositories"])

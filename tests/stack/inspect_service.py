@@ -70,6 +70,14 @@ def main(cluster, service, zone=None, record=None):
                 [li["Port"], li["Protocol"], li.get("SslPolicy"), [c["CertificateArn"] for c in li.get("Certificates", [])],
                  [[a["Type"], a.get("TargetGroupArn"), (a.get("RedirectConfig") or {}).get("Protocol")] for a in li["DefaultActions"]]]
                 for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"])
+            # Every non-default rule of the load balancer: [port, priority, {field: values}, [[type, target group]]].
+            out["rules"] = sorted(
+                [li["Port"], int(r["Priority"]),
+                 {c["Field"]: (c.get("HostHeaderConfig") or c.get("PathPatternConfig") or {}).get("Values", c.get("Values"))
+                  for c in r["Conditions"]},
+                 [[a["Type"], a.get("TargetGroupArn")] for a in r["Actions"]]]
+                for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+                for r in elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"] if not r["IsDefault"])
     role_name = out["task-definition"]["execution-role"].rsplit("/", 1)[1]
     out["execution-role"] = sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"])
     group = (out["task-definition"]["log"] or {}).get("options", {}).get("awslogs-group")

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use cargo_ecs_tests::{aws_clients, unique_name};
+use ecs_core::aws::elb::ListenerChanges;
 use ecs_core::aws::{Clients, acm, ec2, elb, route53, sts};
 use ecs_core::stack::model::{
-    HealthCheck, Ingress, ListenerAction, ListenerSpec, LoadBalancerSpec, MANAGED_TAG, Network, Peer, RecordKind,
+    Claim, HealthCheck, Ingress, ListenerAction, ListenerSpec, LoadBalancerSpec, MANAGED_TAG, Network, Peer, RecordKind,
     RecordSpec, RecordState, SERVICE_TAG, SecurityGroupSpec, SecurityGroupState, TLS_POLICY, Tags, TargetGroupSpec,
 };
 
@@ -328,6 +329,7 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
         subnets: two_subnets(&network, 0),
         security_group: name.clone(),
         tags: managed_tags(&name),
+        user: name.clone(),
     };
     let lb = elb::create_load_balancer(&clients.elb, &lb_spec, &group.id).await.expect("create load balancer");
     assert_eq!(
@@ -365,6 +367,7 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
         certificate_arn: Some(certificate_arn.clone()),
         ssl_policy: Some(TLS_POLICY.to_owned()),
         action: ListenerAction::Forward(name.clone()),
+        claim: Claim::Owned,
     };
     let http = ListenerSpec {
         port: 80,
@@ -372,6 +375,7 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
         certificate_arn: None,
         ssl_policy: None,
         action: ListenerAction::RedirectToHttps,
+        claim: Claim::Owned,
     };
     let created_https = elb::create_listener(&clients.elb, &lb.arn, &https, Some(&tg.arn)).await.expect("HTTPS");
     let created_http = elb::create_listener(&clients.elb, &lb.arn, &http, None).await.expect("HTTP");
@@ -406,7 +410,12 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
     // The HTTP listener now forwards too.
     let forward_http = ListenerSpec { action: ListenerAction::Forward(name.clone()), ..http };
     let modified =
-        elb::modify_listener(&clients.elb, &created_http.arn, &forward_http, Some(&tg.arn)).await.expect("modify");
+        elb::modify_listener(&clients.elb, &created_http.arn, &forward_http, Some(&tg.arn), ListenerChanges {
+            action: true,
+            ..ListenerChanges::default()
+        })
+        .await
+        .expect("modify");
     assert_eq!((modified.arn.as_str(), &modified.action), (created_http.arn.as_str(), &forward_http.action));
     let listeners = elb::observe_listeners(&clients.elb, &lb.arn, &names).await.expect("listeners");
     assert_eq!(listeners, vec![modified, created_https]);
@@ -489,6 +498,7 @@ async fn zones_are_found_and_records_point_at_the_load_balancer() {
         subnets: two_subnets(&network, 0),
         security_group: name.clone(),
         tags: managed_tags(&name),
+        user: name.clone(),
     };
     let lb = elb::create_load_balancer(&clients.elb, &lb_spec, &group.id).await.expect("load balancer");
 

@@ -64,7 +64,7 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     // plan on nothing: every resource to create, and nothing changed.
     stack.reset_calls();
     let planned = ok(&run(ws.path(), &with(&["plan"])));
-    assert_eq!(actions(&planned).len(), 12, "{}", planned["plan"]);
+    assert_eq!(actions(&planned).len(), 13, "{}", planned["plan"]);
     assert!(actions(&planned).iter().all(|(_, a)| a == "create"));
     let cost = &planned["cost"];
     assert!(cost["total"].as_f64().is_some_and(|t| t > 0.0), "a cost preview: {cost}");
@@ -85,7 +85,12 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     assert_eq!(listeners[0][4][0][2], "HTTPS", "80 redirects to HTTPS: {wiring}");
     assert_eq!((listeners[1][0].clone(), listeners[1][1].clone()), (443.into(), "HTTPS".into()));
     assert_eq!(listeners[1][3][0], certificate.as_str());
-    assert_eq!(listeners[1][4][0][1], tg_arn.as_str(), "443 forwards to the service's target group");
+    assert_eq!(listeners[1][4][0][0], "fixed-response", "no catch-all: 404 where no rule matches: {wiring}");
+    let rules = wiring["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 1, "{wiring}");
+    assert_eq!(rules[0][0], 443);
+    assert_eq!(rules[0][2]["host-header"][0], format!("app.{zone}"), "routed by host name: {wiring}");
+    assert_eq!(rules[0][3][0][1], tg_arn.as_str(), "the rule forwards to the service's target group");
     assert_eq!(wiring["load-balancer"]["scheme"], "internet-facing");
     let td = &wiring["task-definition"];
     assert!(td["image"].as_str().is_some_and(|i| i.ends_with(&format!("/{name}@{digest}"))), "{td}");

@@ -60,6 +60,8 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
     assert_eq!(before["service"], "ACTIVE", "{before}");
     assert_eq!(before["record"], true, "{before}");
     assert_eq!(before["security-groups"].as_array().map(Vec::len), Some(2), "{before}");
+    // Both services share the cluster's load balancer: the first by a host rule, the second as its catch-all.
+    assert_eq!((&before["load-balancer"], &before["rules"]), (&Value::Bool(true), &Value::from(1)), "{before}");
 
     // Without --yes and without a terminal: the list, a refusal, exit 2, and nothing changed.
     stack.reset_calls();
@@ -83,10 +85,13 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
     assert_eq!(after["cluster"], "ACTIVE", "{after}");
     assert!(after["service"] != "ACTIVE", "{after}");
     assert_eq!(after["active-revisions"], 0, "{after}");
-    for gone in ["target-group", "load-balancer", "role", "log-group", "record"] {
+    for gone in ["target-group", "role", "log-group", "record"] {
         assert_eq!(after[gone], false, "{gone}: {after}");
     }
-    assert_eq!(after["security-groups"], serde_json::json!([]), "{after}");
+    assert_eq!(after["rules"], 0, "the first service's rule is gone: {after}");
+    assert_eq!(after["load-balancer"], true, "the shared load balancer stays for {second}: {after}");
+    assert_eq!(after["security-groups"], serde_json::json!([format!("{cluster}-lb")]), "{after}");
+    assert!(report["teardown"]["kept"].to_string().contains(&format!("load balancer {cluster}")), "{report}");
     assert_eq!(after["repository"], true, "images stay without --purge-images: {after}");
     assert_eq!(after["unmanaged"], serde_json::json!({ "log-group": true, "security-group": true }));
     assert_eq!(state(&second)["service"], "ACTIVE", "the other service runs on");
@@ -104,6 +109,7 @@ fn destroy_deletes_only_what_cargo_ecs_created_and_keeps_what_others_share() {
     assert!(last.stdout.contains(&format!("cluster {cluster}")), "{}", last.stdout);
     let end = state(&second);
     assert!(end["cluster"] != "ACTIVE", "{end}");
+    assert_eq!(end["load-balancer"], false, "the last user of the load balancer took it: {end}");
     assert_eq!(end["repository"], false, "{end}");
     assert_eq!(end["security-groups"], serde_json::json!([]), "{end}");
     assert_eq!(state(&first)["repository"], true, "the first service's images are still there");

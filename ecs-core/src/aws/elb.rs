@@ -7,16 +7,17 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersError;
 use aws_sdk_elasticloadbalancingv2::operation::describe_target_groups::DescribeTargetGroupsError;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, IpAddressType, Listener, LoadBalancer, LoadBalancerSchemeEnum,
-    LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Tag,
-    TagDescription, TargetDescription, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, IpAddressType, Listener, LoadBalancer,
+    LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, Tag, TagDescription, TargetDescription, TargetGroup, TargetGroupAttribute,
+    TargetTypeEnum,
 };
 use serde::Serialize;
 
 use super::{AwsError, AwsResult};
 use crate::stack::model::{
     Found, HealthCheck, ListenerAction, ListenerSpec, ListenerState, LoadBalancerSpec, LoadBalancerState, Tags,
-    TargetGroupSpec, TargetGroupState, is_managed,
+    TargetGroupSpec, TargetGroupState, is_managed, user_tag, users,
 };
 
 /// The target group attribute holding the deregistration delay.
@@ -45,9 +46,10 @@ pub async fn observe_load_balancer(client: &Client, name: &str) -> AwsResult<Opt
     let Some(lb) = out.load_balancers().iter().find(|lb| lb.load_balancer_name() == Some(name)) else {
         return Ok(None);
     };
-    let state = load_balancer_state("elbv2:DescribeLoadBalancers", &resource, lb)?;
-    let managed = is_managed(&tags_of(client, &state.arn, &resource).await?);
-    Ok(Some(Found { state, managed }))
+    let mut state = load_balancer_state("elbv2:DescribeLoadBalancers", &resource, lb)?;
+    let tags = tags_of(client, &state.arn, &resource).await?;
+    state.users = users(&tags);
+    Ok(Some(Found { state, managed: is_managed(&tags) }))
 }
 
 /// Creates the internet-facing application load balancer (IPv4) in `spec.subnets` with security group
@@ -75,10 +77,13 @@ pub async fn create_load_balancer(
         .await
         .map_err(|e| AwsError::from_sdk(CALL, &resource, &e))?;
     let lb = out.load_balancers().first().ok_or_else(|| missing(CALL, &resource, "load balancer"))?;
-    load_balancer_state(CALL, &resource, lb)
+    let mut state = load_balancer_state(CALL, &resource, lb)?;
+    state.users = users(&spec.tags);
+    Ok(state)
 }
 
-/// Sets the subnets and the security group of the load balancer `state` to `spec`'s, each only when it differs.
+/// Sets the subnets and the security group of the load balancer `state` to `spec`'s, each only when it differs,
+/// and adds the deploying service's user tag when it is missing.
 ///
 /// # Errors
 /// When a call fails.
@@ -111,7 +116,40 @@ pub async fn update_load_balancer(
             .map_err(|e| AwsError::from_sdk("elbv2:SetSecurityGroups", &resource, &e))?;
         updated.security_groups = vec![security_group_id.to_owned()];
     }
+    if !state.users.contains(&spec.user) {
+        set_user_tag(client, &state.arn, &spec.name, &spec.user, true).await?;
+        updated.users.push(spec.user.clone());
+        updated.users.sort();
+    }
     Ok(updated)
+}
+
+/// Adds (`present`) or removes the user tag of `service` on the load balancer `arn` (`name` for messages).
+///
+/// # Errors
+/// When AddTags or RemoveTags fails.
+pub async fn set_user_tag(client: &Client, arn: &str, name: &str, service: &str, present: bool) -> AwsResult<()> {
+    let resource = format!("load balancer {name}");
+    let key = user_tag(service);
+    if present {
+        let tag = Tag::builder().key(&key).value("true").build();
+        client
+            .add_tags()
+            .resource_arns(arn)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("elbv2:AddTags", &resource, &e))?;
+    } else {
+        client
+            .remove_tags()
+            .resource_arns(arn)
+            .tag_keys(&key)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("elbv2:RemoveTags", &resource, &e))?;
+    }
+    Ok(())
 }
 
 /// The model of `lb`.
@@ -125,6 +163,7 @@ fn load_balancer_state(call: &'static str, resource: &str, lb: &LoadBalancer) ->
         kind: lb.r#type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
         subnets: sorted(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_owned))),
         security_groups: sorted(lb.security_groups().iter().cloned()),
+        users: Vec::new(),
     })
 }
 
@@ -305,8 +344,41 @@ pub async fn observe_listeners(
         .iter()
         .map(|l| listener_state("elbv2:DescribeListeners", lb_arn, l, target_group_names_by_arn))
         .collect::<AwsResult<Vec<_>>>()?;
+    let certificates = futures_util::future::try_join_all(states.iter().map(|l| async move {
+        if l.protocol == "HTTPS" { listener_certificates(client, &l.arn).await } else { Ok(Vec::new()) }
+    }))
+    .await?;
+    for (state, certificates) in states.iter_mut().zip(certificates) {
+        state.certificates = certificates;
+    }
     states.sort_by(|a, b| (a.port, &a.arn).cmp(&(b.port, &b.arn)));
     Ok(states)
+}
+
+/// Every certificate of the HTTPS listener `arn`, the default one included, sorted.
+async fn listener_certificates(client: &Client, arn: &str) -> AwsResult<Vec<String>> {
+    let out = client
+        .describe_listener_certificates()
+        .listener_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("elbv2:DescribeListenerCertificates", format!("listener {arn}"), &e))?;
+    Ok(sorted(out.certificates().iter().filter_map(|c| c.certificate_arn().map(str::to_owned))))
+}
+
+/// Adds `certificate_arn` to the certificates of the HTTPS listener `arn`, served by SNI beside the default one.
+///
+/// # Errors
+/// When AddListenerCertificates fails.
+pub async fn add_listener_certificate(client: &Client, arn: &str, certificate_arn: &str) -> AwsResult<()> {
+    client
+        .add_listener_certificates()
+        .listener_arn(arn)
+        .certificates(Certificate::builder().certificate_arn(certificate_arn).build())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("elbv2:AddListenerCertificates", format!("listener {arn}"), &e))?;
+    Ok(())
 }
 
 /// Creates a listener on `lb_arn` as `spec` says; a forward action goes to `target_group_arn`.
@@ -328,16 +400,27 @@ pub async fn create_listener(
         .protocol(ProtocolEnum::from(spec.protocol.as_str()))
         .set_certificates(certificates(spec))
         .set_ssl_policy(spec.ssl_policy.clone())
-        .default_actions(action(CALL, &resource, spec, target_group_arn)?)
+        .default_actions(action(CALL, &resource, &spec.action, target_group_arn)?)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(CALL, &resource, &e))?;
     let listener = out.listeners().first().ok_or_else(|| missing(CALL, &resource, "listener"))?;
-    listener_state(CALL, &resource, listener, &forward_names(spec, target_group_arn))
+    let mut state = listener_state(CALL, &resource, listener, &forward_names(spec, target_group_arn))?;
+    state.certificates = spec.certificate_arn.iter().cloned().collect();
+    Ok(state)
 }
 
-/// Sets listener `listener_arn` to `spec` (port, protocol, certificate, TLS policy, default action); a forward
-/// action goes to `target_group_arn`.
+/// What a listener update changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenerChanges {
+    /// The protocol (and with it the default certificate).
+    pub protocol: bool,
+    /// The default action.
+    pub action: bool,
+}
+
+/// Sets listener `listener_arn`'s protocol, TLS policy and, when `changes` says so, its default certificate and
+/// default action to `spec`'s; a forward action goes to `target_group_arn`.
 ///
 /// # Errors
 /// When the call fails, or a forward action has no `target_group_arn`.
@@ -346,17 +429,20 @@ pub async fn modify_listener(
     listener_arn: &str,
     spec: &ListenerSpec,
     target_group_arn: Option<&str>,
+    changes: ListenerChanges,
 ) -> AwsResult<ListenerState> {
     const CALL: &str = "elbv2:ModifyListener";
     let resource = format!("listener {listener_arn}");
+    let default_actions =
+        if changes.action { Some(vec![action(CALL, &resource, &spec.action, target_group_arn)?]) } else { None };
     let out = client
         .modify_listener()
         .listener_arn(listener_arn)
         .port(i32::from(spec.port))
         .protocol(ProtocolEnum::from(spec.protocol.as_str()))
-        .set_certificates(certificates(spec))
+        .set_certificates(certificates(spec).filter(|_| changes.protocol))
         .set_ssl_policy(spec.ssl_policy.clone())
-        .default_actions(action(CALL, &resource, spec, target_group_arn)?)
+        .set_default_actions(default_actions)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(CALL, &resource, &e))?;
@@ -364,19 +450,40 @@ pub async fn modify_listener(
     listener_state(CALL, &resource, listener, &forward_names(spec, target_group_arn))
 }
 
+/// Sets the default action of listener `arn` to `wanted` (no forward: a 404 or the redirect to HTTPS).
+///
+/// # Errors
+/// When ModifyListener fails, or `wanted` is a forward.
+pub async fn set_default_action(client: &Client, arn: &str, wanted: &ListenerAction) -> AwsResult<()> {
+    const CALL: &str = "elbv2:ModifyListener";
+    let resource = format!("listener {arn}");
+    let default = action(CALL, &resource, wanted, None)?;
+    client
+        .modify_listener()
+        .listener_arn(arn)
+        .default_actions(default)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(CALL, &resource, &e))?;
+    Ok(())
+}
+
 /// The certificate list of a listener spec.
 fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
     spec.certificate_arn.as_ref().map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
 }
 
-/// The SDK action of a listener spec.
-fn action(
+/// The body of the 404 a shared load balancer answers when no service's rule matches.
+const NOT_FOUND_BODY: &str = "no service of this load balancer answers this host and path\n";
+
+/// The SDK action of a listener's default action or a rule's action.
+pub(super) fn action(
     call: &'static str,
     resource: &str,
-    spec: &ListenerSpec,
+    wanted: &ListenerAction,
     target_group_arn: Option<&str>,
 ) -> AwsResult<Action> {
-    Ok(match &spec.action {
+    Ok(match wanted {
         ListenerAction::Forward(name) => {
             let arn = target_group_arn.ok_or_else(|| {
                 AwsError::other(call, resource, format!("no target group ARN given to forward to target group {name}"))
@@ -396,6 +503,19 @@ fn action(
                     .build(),
             )
             .build(),
+        ListenerAction::NotFound => Action::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .status_code("404")
+                    .content_type("text/plain")
+                    .message_body(NOT_FOUND_BODY)
+                    .build(),
+            )
+            .build(),
+        ListenerAction::Other(what) => {
+            return Err(AwsError::other(call, resource, format!("cargo-ecs does not write actions like {what}")));
+        }
     })
 }
 
@@ -421,14 +541,15 @@ fn listener_state(
         port: listener.port().and_then(|p| u16::try_from(p).ok()).unwrap_or_default(),
         protocol: listener.protocol().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         certificate_arn: default.and_then(Certificate::certificate_arn).map(str::to_owned),
+        certificates: Vec::new(),
         ssl_policy: listener.ssl_policy().map(str::to_owned),
         action: listener_action(listener.default_actions(), names_by_arn),
     })
 }
 
 /// The model of a listener's default actions (see [`observe_listeners`] for those it has no variant for).
-fn listener_action(actions: &[Action], names_by_arn: &BTreeMap<String, String>) -> ListenerAction {
-    let other = |what: &str| ListenerAction::Forward(format!("({what})"));
+pub(super) fn listener_action(actions: &[Action], names_by_arn: &BTreeMap<String, String>) -> ListenerAction {
+    let other = |what: &str| ListenerAction::Other(format!("({what})"));
     let [action] = actions else {
         let kinds: Vec<&str> = actions.iter().map(|a| a.r#type().map_or("?", ActionTypeEnum::as_str)).collect();
         return other(&kinds.join(", then "));
@@ -447,6 +568,11 @@ fn listener_action(actions: &[Action], names_by_arn: &BTreeMap<String, String>) 
             }
         }
         Some(ActionTypeEnum::Redirect) => redirect_action(action.redirect_config()).unwrap_or_else(|what| other(&what)),
+        Some(ActionTypeEnum::FixedResponse)
+            if action.fixed_response_config().and_then(|c| c.status_code()) == Some("404") =>
+        {
+            ListenerAction::NotFound
+        }
         Some(kind) => other(kind.as_str()),
         None => other("?"),
     }
@@ -638,16 +764,25 @@ mod tests {
     }
 
     fn spec(action: ListenerAction) -> ListenerSpec {
-        ListenerSpec { port: 80, protocol: "HTTP".into(), certificate_arn: None, ssl_policy: None, action }
+        ListenerSpec {
+            port: 80,
+            protocol: "HTTP".into(),
+            certificate_arn: None,
+            ssl_policy: None,
+            action,
+            claim: crate::stack::model::Claim::Owned,
+        }
     }
 
     #[test]
     fn written_actions_read_back_as_their_spec() {
-        for wanted in [ListenerAction::Forward("web".into()), ListenerAction::RedirectToHttps] {
-            let written = action("c", "r", &spec(wanted.clone()), Some("arn:tg/web")).expect("action");
+        for wanted in [ListenerAction::Forward("web".into()), ListenerAction::RedirectToHttps, ListenerAction::NotFound]
+        {
+            let written = action("c", "r", &spec(wanted.clone()).action, Some("arn:tg/web")).expect("action");
             assert_eq!(listener_action(&[written], &names()), wanted);
         }
-        assert!(action("c", "r", &spec(ListenerAction::Forward("web".into())), None).is_err(), "no ARN to forward to");
+        assert!(action("c", "r", &ListenerAction::Forward("web".into()), None).is_err(), "no ARN to forward to");
+        assert!(action("c", "r", &ListenerAction::Other("(x)".into()), None).is_err(), "only what cargo-ecs makes");
     }
 
     #[test]
@@ -709,7 +844,7 @@ mod tests {
             (vec![], "()"),
         ];
         for (actions, text) in cases {
-            assert_eq!(listener_action(&actions, &names()), ListenerAction::Forward(text.to_owned()));
+            assert_eq!(listener_action(&actions, &names()), ListenerAction::Other(text.to_owned()));
         }
     }
 

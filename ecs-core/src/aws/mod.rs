@@ -5,6 +5,7 @@ pub mod ec2;
 pub mod ecs;
 pub mod ecs_revisions;
 pub mod elb;
+pub mod elb_rules;
 mod error;
 pub mod iam;
 pub mod logs;

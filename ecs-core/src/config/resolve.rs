@@ -167,19 +167,26 @@ impl Resolver {
         let vpc = self.optional_string("vpc", |v| validate::resource_id(v, "vpc"));
         let subnets = self.list("subnets", |v| validate::resource_id(v, "subnet"));
         let lb_enabled = self.boolean("load-balancer.enabled", true, None);
+        // Services of one cluster share its load balancer: each gets a listener rule (see `load-balancer.path`).
         let lb_name = self
-            .string("load-balancer.name", &names::elb_name(&service), Some("service"), |v| validate::elb_name(v, true));
+            .string("load-balancer.name", &names::elb_name(&cluster), Some("cluster"), |v| validate::elb_name(v, true));
         let target_group =
             self.string("load-balancer.target-group", &names::elb_name(&service), Some("service"), |v| {
                 validate::elb_name(v, false)
             });
         let certificate = self.optional_string("load-balancer.certificate", validate::certificate);
+        let path = self.optional_string("load-balancer.path", validate::route_path);
         let assign_public_ip = self.boolean("assign-public-ip", !lb_enabled, Some("load-balancer.enabled"));
         if !lb_enabled {
-            self.refuse_without_load_balancer(certificate.as_ref().map(|c| &c.source));
+            self.refuse_without_load_balancer("load-balancer.certificate", "a certificate", certificate.as_ref());
+            self.refuse_without_load_balancer("load-balancer.path", "a path prefix", path.as_ref());
         }
-        let load_balancer =
-            lb_enabled.then(|| LoadBalancer { name: lb_name, target_group, certificate: certificate.map(|c| c.value) });
+        let load_balancer = lb_enabled.then(|| LoadBalancer {
+            name: lb_name,
+            target_group,
+            certificate: certificate.map(|c| c.value),
+            path: path.map(|p| p.value.trim_end_matches('/').to_owned()),
+        });
         let dns = self.dns(lb_enabled);
         let image = self.image(cwd);
         let build = Build {
@@ -346,15 +353,11 @@ impl Resolver {
             .ok()
     }
 
-    fn refuse_without_load_balancer(&mut self, certificate: Option<&Source>) {
-        if let Some(source) = certificate {
+    fn refuse_without_load_balancer(&mut self, key: &str, what: &str, set: Option<&Sourced<String>>) {
+        if let Some(set) = set {
             self.errors.push(
-                SettingError::new(
-                    "load-balancer.certificate",
-                    Some(source),
-                    "a certificate needs the load balancer, which is disabled",
-                )
-                .help("remove `load-balancer.certificate`, or set `load-balancer.enabled = true`"),
+                SettingError::new(key, Some(&set.source), format!("{what} needs the load balancer, which is disabled"))
+                    .help(format!("remove `{key}`, or set `load-balancer.enabled = true`")),
             );
         }
     }

@@ -229,8 +229,8 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "load-balancer.name",
         kind: Kind::Str,
-        default: "service (made a valid ALB name)",
-        doc: "Load balancer name: at most 32 letters, digits and hyphens.",
+        default: "cluster (made a valid ALB name)",
+        doc: "Load balancer name: at most 32 letters, digits and hyphens. Services of a cluster share its load balancer, each with a listener rule for its `dns.name` and/or `load-balancer.path`; a service with neither is the load balancer's default (only one may be).",
     },
     Key {
         path: "load-balancer.target-group",
@@ -243,6 +243,12 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Str,
         default: "none (HTTP only)",
         doc: "ACM certificate ARN, or a domain such as \"*.example.com\" looked up among issued certificates; enables HTTPS on 443 and redirects HTTP to it.",
+    },
+    Key {
+        path: "load-balancer.path",
+        kind: Kind::Str,
+        default: "none (route by dns.name, or serve everything)",
+        doc: "Path prefix routed to this service on a shared load balancer, e.g. \"/api\": requests for /api and /api/* reach it (the prefix is not stripped). Longer prefixes take precedence.",
     },
     Key { path: "dns.zone", kind: Kind::Str, default: "none", doc: "Route 53 hosted zone name, e.g. \"example.com\"." },
     Key {

@@ -144,6 +144,8 @@ pub struct LoadBalancer {
     pub target_group: String,
     /// Certificate ARN or domain to look one up by; `None` serves plain HTTP.
     pub certificate: Option<String>,
+    /// Path prefix the service answers under on a shared load balancer (`/api`, without a trailing slash).
+    pub path: Option<String>,
 }
 
 /// The Route 53 record pointing at the service.

@@ -98,6 +98,20 @@ pub fn health_check_path(value: &str) -> Check {
     Ok(())
 }
 
+/// A path prefix for a listener rule: `/` followed by URL path characters, no wildcards, at most 120 characters
+/// (the rule's pattern adds `/*`, and AWS allows 128).
+pub fn route_path(value: &str) -> Check {
+    let help = "use a prefix that starts with \"/\", such as \"/api\" (letters, digits and -._~/ only, at most 120 characters)";
+    if !value.starts_with('/') || value.trim_end_matches('/').is_empty() {
+        return Err(invalid(format!("\"{value}\" is not a path prefix below \"/\""), help));
+    }
+    let ok = value.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    if value.len() > 120 || !ok || value.contains("//") {
+        return Err(invalid(format!("\"{value}\" is not a valid path prefix"), help));
+    }
+    Ok(())
+}
+
 /// A CloudWatch Logs retention period.
 pub fn log_retention_days(value: u64) -> Check {
     if !LOG_RETENTION_DAYS.contains(&value) {

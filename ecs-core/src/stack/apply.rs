@@ -139,8 +139,10 @@ fn wave(kind: Kind) -> u8 {
         // names the roles.
         Kind::ServiceSecurityGroup | Kind::LoadBalancer | Kind::TaskDefinition => 1,
         Kind::Listener => 2,
-        Kind::Service => 3,
-        Kind::DnsRecord => 4,
+        // A service can be created only with a target group some listener or rule forwards to.
+        Kind::ListenerRule => 3,
+        Kind::Service => 4,
+        Kind::DnsRecord => 5,
     }
 }
 
@@ -202,7 +204,18 @@ fn verb(step: &Step) -> &'static str {
     match (step.action, step.kind) {
         (Action::Create, Kind::TaskDefinition) => "register",
         (Action::Create, _) => "create",
+        (Action::Delete, _) => "delete",
         _ => "update",
+    }
+}
+
+/// What a listener's default action does, in words.
+fn describe(action: &ListenerAction) -> String {
+    match action {
+        ListenerAction::Forward(target) => format!("forwards to {target}"),
+        ListenerAction::RedirectToHttps => "redirects to HTTPS".to_owned(),
+        ListenerAction::NotFound => "answers 404 where no rule matches".to_owned(),
+        ListenerAction::Other(what) => what.clone(),
     }
 }
 
@@ -288,15 +301,47 @@ async fn apply_step(
                 .ok_or_else(|| missing("listener", &step.name))?;
             let lb = resolved.load_balancer.as_ref().ok_or_else(|| missing("load balancer", &step.name))?;
             let target = resolved.target_group.as_deref();
-            let state = match resolved.listeners.get(&spec.port).filter(|_| !create) {
-                Some(arn) => aws::elb::modify_listener(&clients.elb, arn, spec, target).await?,
-                None => aws::elb::create_listener(&clients.elb, &lb.arn, spec, target).await?,
+            let Some(arn) = resolved.listeners.get(&spec.port).filter(|_| !create) else {
+                let state = aws::elb::create_listener(&clients.elb, &lb.arn, spec, target).await?;
+                return Ok((describe(&spec.action), Output::Listener(spec.port, state.arn)));
             };
-            let text = match &spec.action {
-                ListenerAction::Forward(target) => format!("forwards to {target}"),
-                ListenerAction::RedirectToHttps => "redirects to HTTPS".to_owned(),
-            };
-            Ok((text, Output::Listener(spec.port, state.arn)))
+            let changed = |field: &str| step.changes.iter().any(|c| c.field == field);
+            let changes = aws::elb::ListenerChanges { protocol: changed("protocol"), action: changed("action") };
+            if changes.protocol || changes.action || changed("tls-policy") {
+                aws::elb::modify_listener(&clients.elb, arn, spec, target, changes).await?;
+            }
+            if let (true, Some(certificate)) = (changed("certificates"), &spec.certificate_arn) {
+                aws::elb::add_listener_certificate(&clients.elb, arn, certificate).await?;
+            }
+            let text = if changes.action { describe(&spec.action) } else { "default action kept".to_owned() };
+            Ok((text, Output::Listener(spec.port, arn.clone())))
+        }
+        Kind::ListenerRule => {
+            if step.action == Action::Delete {
+                let arn = step.arn.as_deref().ok_or_else(|| missing("listener rule", &step.name))?;
+                aws::elb_rules::delete_rule(&clients.elb, arn).await?;
+                return Ok(("deleted".to_owned(), Output::Nothing));
+            }
+            let spec = desired.rule.as_ref().ok_or_else(|| missing("listener rule", &step.name))?;
+            let listener = resolved.listeners.get(&spec.port).ok_or_else(|| missing("listener", &step.name))?;
+            let target = resolved.target_group.as_deref().ok_or_else(|| missing("target group", &spec.target_group))?;
+            match (step.action, step.arn.as_deref()) {
+                (Action::Update, Some(arn)) => {
+                    if step.changes.iter().any(|c| c.field == "route") {
+                        aws::elb_rules::modify_rule(&clients.elb, arn, spec, target).await?;
+                    }
+                    if let Some(priority) = step.priority {
+                        aws::elb_rules::set_rule_priority(&clients.elb, arn, priority).await?;
+                    }
+                    Ok((format!("forwards {} to {}", spec.route, spec.target_group), Output::Nothing))
+                }
+                _ => {
+                    let planned = step.priority.unwrap_or_else(|| spec.route.band());
+                    let (_, priority) =
+                        aws::elb_rules::create_rule(&clients.elb, listener, spec, target, planned).await?;
+                    Ok((format!("priority {priority}, forwards to {}", spec.target_group), Output::Nothing))
+                }
+            }
         }
         Kind::TaskDefinition => {
             let state = aws::ecs::register_task_definition(&clients.ecs, &desired.task_definition).await?;

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::model::{
-    ClusterSpec, ContainerSpec, EXECUTION_ROLE_POLICY_ARN, HealthCheck, HostedZone, Ingress, ListenerAction,
+    Claim, ClusterSpec, ContainerSpec, EXECUTION_ROLE_POLICY_ARN, HealthCheck, HostedZone, Ingress, ListenerAction,
     ListenerSpec, LoadBalancerSpec, LogGroupSpec, MANAGED_TAG, Network, Peer, RecordKind, RecordSpec, RoleRef,
-    RoleSpec, SERVICE_TAG, SecurityGroupSpec, ServiceLoadBalancer, ServiceSpec, TLS_POLICY, Tags, TargetGroupSpec,
-    TaskDefinitionSpec,
+    RoleSpec, Route, RuleSpec, SERVICE_TAG, SecurityGroupSpec, ServiceLoadBalancer, ServiceSpec, TLS_POLICY, Tags,
+    TargetGroupSpec, TaskDefinitionSpec, user_tag,
 };
 use super::names;
 use crate::config::{DnsType, Settings};
@@ -59,6 +59,8 @@ pub struct Desired {
     pub target_group: Option<TargetGroupSpec>,
     /// Listeners, by port.
     pub listeners: Vec<ListenerSpec>,
+    /// The listener rule of the service's route; `None` for the load balancer's catch-all.
+    pub rule: Option<RuleSpec>,
     /// Task definition.
     pub task_definition: TaskDefinitionSpec,
     /// Service.
@@ -105,11 +107,16 @@ pub fn desired(settings: &Settings, lookups: &Lookups, image: &str, named: BTree
         ingress: vec![Ingress { port: settings.port, from: service_peer }],
         tags: tags.clone(),
     };
-    let load_balancer = lb.map(|lb| LoadBalancerSpec {
-        name: lb.name.clone(),
-        subnets: subnets.clone(),
-        security_group: lb_sg_name.clone().unwrap_or_default(),
-        tags: tags.clone(),
+    let load_balancer = lb.map(|lb| {
+        let mut tags = tags.clone();
+        tags.insert(user_tag(&settings.service), "true".to_owned());
+        LoadBalancerSpec {
+            name: lb.name.clone(),
+            subnets: subnets.clone(),
+            security_group: lb_sg_name.clone().unwrap_or_default(),
+            tags,
+            user: settings.service.clone(),
+        }
     });
     let target_group = lb.map(|lb| TargetGroupSpec {
         name: lb.target_group.clone(),
@@ -126,7 +133,19 @@ pub fn desired(settings: &Settings, lookups: &Lookups, image: &str, named: BTree
         deregistration_delay: settings.deregistration_delay,
         tags: tags.clone(),
     });
-    let listeners = lb.map(|lb| listeners(&lb.target_group, lookups.certificate_arn.as_deref())).unwrap_or_default();
+    let route = lb.and_then(|lb| Route::new(settings.dns.as_ref().map(|d| d.name.as_str()), lb.path.as_deref()));
+    let listeners = lb
+        .map(|lb| listeners(&lb.target_group, lookups.certificate_arn.as_deref(), route.is_none()))
+        .unwrap_or_default();
+    let rule = match (lb, route) {
+        (Some(lb), Some(route)) => Some(RuleSpec {
+            port: if lookups.certificate_arn.is_some() { 443 } else { 80 },
+            route,
+            target_group: lb.target_group.clone(),
+            tags: tags.clone(),
+        }),
+        _ => None,
+    };
     let execution_role = role(&settings.execution_role, lookups, true, &settings.secrets, &tags);
     let task_role = settings.task_role.as_ref().map(|r| role(r, lookups, false, &settings.secrets, &tags));
     let task_definition = TaskDefinitionSpec {
@@ -197,39 +216,43 @@ pub fn desired(settings: &Settings, lookups: &Lookups, image: &str, named: BTree
         load_balancer,
         target_group,
         listeners,
+        rule,
         task_definition,
         service,
         record,
     }
 }
 
-/// HTTPS on 443 forwarding and HTTP on 80 redirecting to it, or HTTP on 80 forwarding when there is no certificate.
-fn listeners(target_group: &str, certificate_arn: Option<&str>) -> Vec<ListenerSpec> {
-    let forward = ListenerAction::Forward(target_group.to_owned());
+/// HTTPS on 443 and HTTP on 80 redirecting to it, or HTTP on 80 alone when there is no certificate. The catch-all
+/// service (no route) owns the default action of the listener it serves on: a forward to its target group. A
+/// service with a route leaves the default to the catch-all, or to a 404 when there is none.
+fn listeners(target_group: &str, certificate_arn: Option<&str>, catch_all: bool) -> Vec<ListenerSpec> {
+    let (action, claim) = if catch_all {
+        (ListenerAction::Forward(target_group.to_owned()), Claim::Owned)
+    } else {
+        (ListenerAction::NotFound, Claim::Neutral)
+    };
+    let http = |action, claim| ListenerSpec {
+        port: 80,
+        protocol: "HTTP".to_owned(),
+        certificate_arn: None,
+        ssl_policy: None,
+        action,
+        claim,
+    };
     match certificate_arn {
         Some(arn) => vec![
-            ListenerSpec {
-                port: 80,
-                protocol: "HTTP".to_owned(),
-                certificate_arn: None,
-                ssl_policy: None,
-                action: ListenerAction::RedirectToHttps,
-            },
+            http(ListenerAction::RedirectToHttps, claim),
             ListenerSpec {
                 port: 443,
                 protocol: "HTTPS".to_owned(),
                 certificate_arn: Some(arn.to_owned()),
                 ssl_policy: Some(TLS_POLICY.to_owned()),
-                action: forward,
+                action,
+                claim,
             },
         ],
-        None => vec![ListenerSpec {
-            port: 80,
-            protocol: "HTTP".to_owned(),
-            certificate_arn: None,
-            ssl_policy: None,
-            action: forward,
-        }],
+        None => vec![http(action, claim)],
     }
 }
 

@@ -14,6 +14,8 @@ pub mod plan;
 pub mod rollout;
 
 #[cfg(test)]
+mod shared_tests;
+#[cfg(test)]
 mod tests;
 
 pub use desired::{Desired, Lookups, desired};

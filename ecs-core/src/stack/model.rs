@@ -24,8 +24,23 @@ pub struct Found<T> {
 
 /// The tag that marks what cargo-ecs created.
 pub const MANAGED_TAG: &str = crate::publish::MANAGED_TAG;
-/// The tag naming the service a resource belongs to (shared resources list one of their services).
+/// The tag naming the service a resource belongs to (on a shared resource: the service that created it).
 pub const SERVICE_TAG: &str = "cargo-ecs:service";
+/// Prefix of the tags that count the services using a shared load balancer: `cargo-ecs:user:SERVICE` = `true`.
+/// A deploy adds its tag, a destroy removes it; the load balancer goes when no other service's tag is left.
+pub const USER_TAG_PREFIX: &str = "cargo-ecs:user:";
+
+/// The user tag of `service` on a shared resource.
+#[must_use]
+pub fn user_tag(service: &str) -> String {
+    format!("{USER_TAG_PREFIX}{service}")
+}
+
+/// The services named by the user tags among `tags`, sorted.
+#[must_use]
+pub fn users(tags: &Tags) -> Vec<String> {
+    tags.keys().filter_map(|k| k.strip_prefix(USER_TAG_PREFIX)).map(str::to_owned).collect()
+}
 
 /// Whether `tags` mark a resource as cargo-ecs's.
 #[must_use]
@@ -239,8 +254,10 @@ pub struct LoadBalancerSpec {
     pub subnets: Vec<String>,
     /// The security group, by name.
     pub security_group: String,
-    /// Tags for a new load balancer.
+    /// Tags for a new load balancer (the creating service's user tag among them).
     pub tags: Tags,
+    /// The service deploying: its user tag is added to an existing load balancer.
+    pub user: String,
 }
 
 /// A load balancer as it exists.
@@ -263,6 +280,8 @@ pub struct LoadBalancerState {
     pub subnets: Vec<String>,
     /// Security group ids, sorted.
     pub security_groups: Vec<String>,
+    /// Services counted as its users by their user tags, sorted.
+    pub users: Vec<String>,
 }
 
 /// Health check of a target group.
@@ -325,14 +344,30 @@ pub struct TargetGroupState {
     pub load_balancers: Vec<String>,
 }
 
-/// What a listener does with a request.
+/// What a listener or rule does with a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ListenerAction {
-    /// Forward to the target group with this name.
+    /// Forward to the target group with this name (state: its ARN when the name is not known).
     Forward(String),
     /// Redirect to HTTPS on 443 (HTTP 301).
     RedirectToHttps,
+    /// Answer 404 (a shared load balancer's default when no service is its catch-all).
+    NotFound,
+    /// An action cargo-ecs does not make (authentication, weighted forwards, other responses), described.
+    Other(String),
+}
+
+/// Whose a listener's default action is. Services of a cluster share its load balancer: the one service without a
+/// routing rule claims the default action; the others only fill in a neutral default and never take it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Claim {
+    /// The service is the load balancer's catch-all: the default action must be this one.
+    Owned,
+    /// The service routes by rule: the action is set on a new listener, replaces a forward to the service's own
+    /// target group (it was the catch-all before) or a weaker neutral default (404 → redirect), nothing else.
+    Neutral,
 }
 
 /// A listener of the load balancer.
@@ -343,12 +378,15 @@ pub struct ListenerSpec {
     pub port: u16,
     /// `HTTP` or `HTTPS`.
     pub protocol: String,
-    /// The certificate ARN (HTTPS).
+    /// The service's certificate ARN (HTTPS): the default certificate of a new listener, else added to the
+    /// listener's certificates (served by SNI).
     pub certificate_arn: Option<String>,
     /// The TLS policy (HTTPS).
     pub ssl_policy: Option<String>,
     /// The default action.
     pub action: ListenerAction,
+    /// Whether the service owns the default action.
+    pub claim: Claim,
 }
 
 /// A listener as it exists; a forward action names the target group by name when it is known.
@@ -363,9 +401,94 @@ pub struct ListenerState {
     pub protocol: String,
     /// Default certificate ARN.
     pub certificate_arn: Option<String>,
+    /// Every certificate of the listener, the default one included, sorted (HTTPS).
+    pub certificates: Vec<String>,
     /// TLS policy.
     pub ssl_policy: Option<String>,
     /// The default action (a forward to an unknown target group carries its ARN).
+    pub action: ListenerAction,
+}
+
+/// What a listener rule matches: the service's host name, its path prefix, or both.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Route {
+    /// Host header value (the service's DNS name).
+    pub host: Option<String>,
+    /// Path patterns: `PREFIX` and `PREFIX/*`.
+    pub paths: Vec<String>,
+}
+
+impl Route {
+    /// The route of a host name and/or a path prefix; `None` when there is neither (the service is the
+    /// catch-all).
+    #[must_use]
+    pub fn new(host: Option<&str>, prefix: Option<&str>) -> Option<Self> {
+        if host.is_none() && prefix.is_none() {
+            return None;
+        }
+        let paths = prefix.map(|p| vec![p.to_owned(), format!("{p}/*")]).unwrap_or_default();
+        Some(Self { host: host.map(str::to_ascii_lowercase), paths })
+    }
+
+    /// How specific the route is: more specific routes are evaluated first (a lower priority number), so that
+    /// `/api/admin` wins over `/api` and a host and path rule over the host alone, whatever order they were
+    /// created in.
+    #[must_use]
+    pub fn specificity(&self) -> u32 {
+        let segments = self.paths.first().map_or(0, |p| p.split('/').filter(|s| !s.is_empty()).count());
+        let segments = u32::try_from(segments).unwrap_or(u32::MAX).min(40);
+        2 * segments + u32::from(self.host.is_some())
+    }
+
+    /// The band of priorities for this route: `band..band + RULES_PER_BAND`.
+    #[must_use]
+    pub fn band(&self) -> u32 {
+        (100 - self.specificity().min(99)) * RULES_PER_BAND
+    }
+}
+
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.host, self.paths.first()) {
+            (Some(host), Some(path)) => write!(f, "host {host} path {path}"),
+            (Some(host), None) => write!(f, "host {host}"),
+            (None, Some(path)) => write!(f, "path {path}"),
+            (None, None) => write!(f, "everything"),
+        }
+    }
+}
+
+/// Priorities per band of equally specific routes (services of one specificity on one listener).
+pub const RULES_PER_BAND: u32 = 100;
+
+/// The listener rule that sends the service's route to its target group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RuleSpec {
+    /// The listener's port.
+    pub port: u16,
+    /// What it matches.
+    pub route: Route,
+    /// The target group it forwards to, by name.
+    pub target_group: String,
+    /// Tags for a new rule.
+    pub tags: Tags,
+}
+
+/// A listener rule as it exists (default rules excluded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RuleState {
+    /// ARN.
+    pub arn: String,
+    /// The listener's port.
+    pub port: u16,
+    /// Priority.
+    pub priority: u32,
+    /// What it matches (host-header and path-pattern conditions; `None` when it has others).
+    pub route: Option<Route>,
+    /// Its action (a forward names the target group by name when known, else by ARN).
     pub action: ListenerAction,
 }
 

@@ -150,6 +150,7 @@ async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) ->
         Some(found) => aws::elb::observe_listeners(&clients.elb, &found.state.arn, &target_group_names).await?,
         None => Vec::new(),
     };
+    let rules = aws::elb_rules::observe_rules(&clients.elb, &listeners, &target_group_names).await?;
     let names = aws::ecs::NameMap { security_groups: group_names.clone(), target_groups: target_group_names };
     let service = aws::ecs::observe_service(&clients.ecs, &settings.cluster, &settings.service, &names).await?;
     Ok(Observed {
@@ -162,6 +163,7 @@ async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) ->
         load_balancer,
         target_group,
         listeners,
+        rules,
         task_definition,
         service,
         record,

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::model::{
-    ClusterState, Found, ListenerState, LoadBalancerState, LogGroupState, RecordState, RoleState, SecurityGroupState,
-    ServiceState, TargetGroupState, TaskDefinitionState,
+    ClusterState, Found, ListenerState, LoadBalancerState, LogGroupState, RecordState, RoleState, RuleState,
+    SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState,
 };
 
 /// Everything observe read. `None` means "does not exist".
@@ -29,6 +29,8 @@ pub struct Observed {
     pub target_group: Option<Found<TargetGroupState>>,
     /// The load balancer's listeners.
     pub listeners: Vec<ListenerState>,
+    /// The rules of those listeners (every service's), default rules excluded.
+    pub rules: Vec<RuleState>,
     /// The family's latest ACTIVE revision.
     pub task_definition: Option<TaskDefinitionState>,
     /// The service.

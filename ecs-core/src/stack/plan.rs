@@ -6,7 +6,10 @@ use std::fmt;
 use serde::Serialize;
 
 use super::desired::Desired;
-use super::model::{Found, ListenerAction, ListenerSpec, ListenerState, RoleRef, RoleSpec, RoleState};
+use super::model::{
+    Claim, Found, ListenerAction, ListenerSpec, ListenerState, RULES_PER_BAND, RoleRef, RoleSpec, RoleState, RuleSpec,
+    RuleState,
+};
 use super::observed::Observed;
 
 /// A kind of resource, in the order a deploy creates them.
@@ -31,6 +34,8 @@ pub enum Kind {
     TargetGroup,
     /// A listener.
     Listener,
+    /// The listener rule that routes the service's host name or path to it.
+    ListenerRule,
     /// The task definition.
     TaskDefinition,
     /// The service.
@@ -53,6 +58,7 @@ impl Kind {
             Self::LoadBalancer => "load balancer",
             Self::TargetGroup => "target group",
             Self::Listener => "listener",
+            Self::ListenerRule => "listener rule",
             Self::TaskDefinition => "task definition",
             Self::Service => "service",
             Self::DnsRecord => "DNS record",
@@ -68,6 +74,8 @@ pub enum Action {
     Create,
     /// Change it in place.
     Update,
+    /// Delete it (a listener rule of the service that is no longer wanted).
+    Delete,
     /// Nothing to do.
     Keep,
 }
@@ -97,6 +105,12 @@ pub struct Step {
     /// Why, when it is not obvious (e.g. "not created by cargo-ecs: used as it is").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The ARN of the existing resource acted on, where the name does not find it (listener rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// A listener rule's priority: the one it gets (create) or moves to (update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
 }
 
 /// Everything a deploy will do, in order.
@@ -158,6 +172,28 @@ pub enum PlanError {
         /// The setting that names it.
         setting: &'static str,
     },
+    /// Another service of the shared load balancer is its catch-all already.
+    #[error(
+        "load balancer `{load_balancer}` already sends every request no rule matches to {other}; only one service of a load balancer can have no route"
+    )]
+    CatchAllTaken {
+        /// The load balancer.
+        load_balancer: String,
+        /// The other target group (name or ARN).
+        other: String,
+    },
+    /// A rule of another service matches the same requests.
+    #[error("listener :{port} of load balancer `{load_balancer}` already routes {route} to {other}")]
+    RouteTaken {
+        /// The load balancer.
+        load_balancer: String,
+        /// The listener's port.
+        port: u16,
+        /// The route.
+        route: String,
+        /// Where it goes now (target group name or ARN).
+        other: String,
+    },
     /// An Application Load Balancer needs subnets in two availability zones.
     #[error("the load balancer needs subnets in at least two availability zones; found {found}")]
     TooFewZones {
@@ -177,6 +213,15 @@ impl PlanError {
             Self::NeedsReplacement { setting, .. } => format!(
                 "delete it (cargo ecs destroy removes what cargo-ecs created), or set `{setting}` to a new name"
             ),
+            Self::CatchAllTaken { .. } => {
+                "give this service a route: set `dns.name` (a host name) or `load-balancer.path` \
+                 (a path prefix), or put it on its own load balancer with `load-balancer.name`"
+                    .to_owned()
+            }
+            Self::RouteTaken { .. } => {
+                "choose another `dns.name` or `load-balancer.path`, or destroy the service that has this route"
+                    .to_owned()
+            }
             Self::TooFewZones { .. } => {
                 "set `subnets` to subnets in two or more availability zones (or `vpc` to a VPC that has them)"
                     .to_owned()
@@ -285,6 +330,12 @@ pub fn plan(desired: &Desired, observed: &Observed, force: bool) -> Result<Plan,
                     field(&mut c, "subnets", &s.subnets, &lb.subnets);
                     let wanted = vec![lb_sg_id.clone().unwrap_or_else(|| format!("(new group {})", lb.security_group))];
                     field(&mut c, "security-groups", &s.security_groups, &wanted);
+                    if found.is_some_and(|f| f.managed) && !s.users.contains(&lb.user) {
+                        let mut users = s.users.clone();
+                        users.push(lb.user.clone());
+                        users.sort();
+                        field(&mut c, "users", &s.users, &users);
+                    }
                     c
                 })?;
             let created = lb_step.action == Action::Create;
@@ -327,9 +378,23 @@ pub fn plan(desired: &Desired, observed: &Observed, force: bool) -> Result<Plan,
             },
         )?);
     }
-    for listener in &desired.listeners {
-        let existing = if lb_created { None } else { observed.listeners.iter().find(|l| l.port == listener.port) };
-        steps.push(listener_step(listener, existing));
+    let listeners = if lb_created { &[][..] } else { &observed.listeners[..] };
+    let rules = if lb_created { &[][..] } else { &observed.rules[..] };
+    if let (Some(lb), Some(tg)) = (&desired.load_balancer, &desired.target_group) {
+        let catch_all = desired.rule.is_none();
+        if catch_all
+            && let Some(other) = listeners.iter().find_map(|l| match &l.action {
+                ListenerAction::Forward(other) if *other != tg.name => Some(other.clone()),
+                _ => None,
+            })
+        {
+            return Err(PlanError::CatchAllTaken { load_balancer: lb.name.clone(), other });
+        }
+        for listener in &desired.listeners {
+            let existing = listeners.iter().find(|l| l.port == listener.port);
+            steps.push(listener_step(listener, existing, &tg.name));
+        }
+        steps.extend(rule_steps(desired.rule.as_ref(), rules, &tg.name, &lb.name)?);
     }
     let task_definition_step = task_definition_step(desired, observed);
     let new_revision = task_definition_step.action == Action::Create;
@@ -424,22 +489,123 @@ fn role_changes(spec: &RoleSpec, state: &RoleState) -> Vec<Change> {
     c
 }
 
-fn listener_step(spec: &ListenerSpec, existing: Option<&ListenerState>) -> Step {
+fn listener_step(spec: &ListenerSpec, existing: Option<&ListenerState>, target_group: &str) -> Step {
     let name = format!("{} :{}", spec.protocol, spec.port);
     let Some(s) = existing else { return new_step(Kind::Listener, &name, Action::Create, Vec::new()) };
     let mut c = Vec::new();
     field(&mut c, "protocol", &s.protocol, &spec.protocol);
-    field(&mut c, "certificate", &s.certificate_arn, &spec.certificate_arn);
+    if let Some(certificate) = &spec.certificate_arn
+        && !s.certificates.contains(certificate)
+    {
+        let mut all = s.certificates.clone();
+        all.push(certificate.clone());
+        all.sort();
+        field(&mut c, "certificates", &s.certificates, &all);
+    }
     field(&mut c, "tls-policy", &s.ssl_policy, &spec.ssl_policy);
-    field(&mut c, "action", &describe_action(&s.action), &describe_action(&spec.action));
+    if default_action_changes(spec, &s.action, target_group) {
+        field(&mut c, "action", &describe_action(&s.action), &describe_action(&spec.action));
+    }
     let action = if c.is_empty() { Action::Keep } else { Action::Update };
     new_step(Kind::Listener, &name, action, c)
+}
+
+/// Whether the listener's default action `now` must become the spec's. An owned default is enforced; a neutral one
+/// replaces only what no service owns: a stale forward to the service's own target group, or a 404 where a redirect
+/// to HTTPS is wanted. Another service's forward and actions cargo-ecs does not make are left alone.
+fn default_action_changes(spec: &ListenerSpec, now: &ListenerAction, target_group: &str) -> bool {
+    if *now == spec.action {
+        return false;
+    }
+    match spec.claim {
+        Claim::Owned => true,
+        Claim::Neutral => match now {
+            ListenerAction::Forward(tg) => tg == target_group,
+            ListenerAction::NotFound => spec.action == ListenerAction::RedirectToHttps,
+            ListenerAction::RedirectToHttps | ListenerAction::Other(_) => false,
+        },
+    }
+}
+
+/// The steps of the service's listener rules: its rule created, kept, or changed in place (conditions, and the
+/// priority when it left its band), and any other rule forwarding to its target group deleted (a route that moved
+/// to another listener, a duplicate).
+fn rule_steps(
+    wanted: Option<&RuleSpec>,
+    rules: &[RuleState],
+    target_group: &str,
+    load_balancer: &str,
+) -> Result<Vec<Step>, PlanError> {
+    let forward = ListenerAction::Forward(target_group.to_owned());
+    let ours: Vec<&RuleState> = rules.iter().filter(|r| r.action == forward).collect();
+    let mut steps = Vec::new();
+    let mut kept = None;
+    if let Some(spec) = wanted {
+        if let Some(other) =
+            rules.iter().find(|r| r.port == spec.port && r.action != forward && r.route.as_ref() == Some(&spec.route))
+        {
+            return Err(PlanError::RouteTaken {
+                load_balancer: load_balancer.to_owned(),
+                port: spec.port,
+                route: spec.route.to_string(),
+                other: describe_action(&other.action),
+            });
+        }
+        let name = format!(":{} {}", spec.port, spec.route);
+        let existing = ours
+            .iter()
+            .find(|r| r.port == spec.port && r.route.as_ref() == Some(&spec.route))
+            .or_else(|| ours.iter().find(|r| r.port == spec.port));
+        let on_listener: Vec<u32> = rules.iter().filter(|r| r.port == spec.port).map(|r| r.priority).collect();
+        let band = spec.route.band();
+        let mut step = match existing {
+            None => {
+                let mut s = new_step(Kind::ListenerRule, &name, Action::Create, Vec::new());
+                s.priority = Some(free_priority(band, &on_listener));
+                s
+            }
+            Some(rule) => {
+                let mut c = Vec::new();
+                field(&mut c, "route", &rule.route, &Some(&spec.route));
+                let mut s = new_step(Kind::ListenerRule, &name, Action::Keep, Vec::new());
+                if !(band..band + RULES_PER_BAND).contains(&rule.priority) {
+                    let priority = free_priority(band, &on_listener);
+                    field(&mut c, "priority", &rule.priority, &priority);
+                    s.priority = Some(priority);
+                }
+                s.action = if c.is_empty() { Action::Keep } else { Action::Update };
+                s.changes = c;
+                s.arn = Some(rule.arn.clone());
+                kept = Some(rule.arn.clone());
+                s
+            }
+        };
+        if step.action == Action::Keep {
+            step.note = Some(format!("priority {}", existing.map_or(0, |r| r.priority)));
+        }
+        steps.push(step);
+    }
+    for stale in ours.into_iter().filter(|r| Some(&r.arn) != kept.as_ref()) {
+        let route = stale.route.as_ref().map_or_else(|| "other conditions".to_owned(), ToString::to_string);
+        let mut s = new_step(Kind::ListenerRule, &format!(":{} {route}", stale.port), Action::Delete, Vec::new());
+        s.arn = Some(stale.arn.clone());
+        steps.push(s);
+    }
+    Ok(steps)
+}
+
+/// The lowest priority of `band` that no rule of the listener has. A full band spills into the next one.
+#[must_use]
+pub fn free_priority(band: u32, taken: &[u32]) -> u32 {
+    (band..).find(|p| !taken.contains(p)).unwrap_or(band)
 }
 
 fn describe_action(action: &ListenerAction) -> String {
     match action {
         ListenerAction::Forward(target) => format!("forward to {target}"),
         ListenerAction::RedirectToHttps => "redirect to HTTPS".to_owned(),
+        ListenerAction::NotFound => "answer 404".to_owned(),
+        ListenerAction::Other(what) => what.clone(),
     }
 }
 
@@ -516,7 +682,7 @@ fn service_step(
 }
 
 fn new_step(kind: Kind, name: &str, action: Action, changes: Vec<Change>) -> Step {
-    Step { kind, name: name.to_owned(), action, changes, note: None }
+    Step { kind, name: name.to_owned(), action, changes, note: None, arn: None, priority: None }
 }
 
 /// Records a change of `name` when `from` and `to` differ, both shown as JSON.
@@ -547,15 +713,20 @@ impl fmt::Display for Plan {
             let sign = match step.action {
                 Action::Create => "+",
                 Action::Update => "~",
+                Action::Delete => "-",
                 Action::Keep => "=",
             };
             let verb = match (step.action, step.kind) {
                 (Action::Create, Kind::TaskDefinition) => "register",
                 (Action::Create, _) => "create",
                 (Action::Update, _) => "update",
+                (Action::Delete, _) => "delete",
                 (Action::Keep, _) => "unchanged",
             };
             write!(f, "  {sign} {} {} ({verb})", step.kind.label(), step.name)?;
+            if let (Some(priority), Action::Create | Action::Update) = (step.priority, step.action) {
+                write!(f, " at priority {priority}")?;
+            }
             if let Some(note) = &step.note {
                 write!(f, ": {note}")?;
             }
@@ -566,13 +737,11 @@ impl fmt::Display for Plan {
         }
         let count = |a: Action| self.steps.iter().filter(|s| s.action == a).count();
         if !self.is_empty() {
-            writeln!(
-                f,
-                "{} to create, {} to update, {} unchanged.",
-                count(Action::Create),
-                count(Action::Update),
-                count(Action::Keep)
-            )?;
+            write!(f, "{} to create, {} to update, ", count(Action::Create), count(Action::Update))?;
+            if count(Action::Delete) > 0 {
+                write!(f, "{} to delete, ", count(Action::Delete))?;
+            }
+            writeln!(f, "{} unchanged.", count(Action::Keep))?;
         }
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;

@@ -11,9 +11,9 @@ use super::observed::Observed;
 use super::plan::{Action, Kind, PlanError, plan};
 use crate::config::{PackageInfo, Settings, Source, from_metadata, resolve};
 
-const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:aaaa";
+pub(super) const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:aaaa";
 
-fn settings(package_ecs: &serde_json::Value) -> Settings {
+pub(super) fn settings(package_ecs: &serde_json::Value) -> Settings {
     let package = PackageInfo {
         name: "app".to_owned(),
         manifest_path: PathBuf::from("/w/app/Cargo.toml"),
@@ -24,7 +24,7 @@ fn settings(package_ecs: &serde_json::Value) -> Settings {
     resolve(&package, None, &[layers.base], Path::new("/w/app")).expect("valid settings").settings
 }
 
-fn lookups(certificate: bool, zone: bool) -> Lookups {
+pub(super) fn lookups(certificate: bool, zone: bool) -> Lookups {
     let subnet = |id: &str, az: &str| SubnetInfo { id: id.to_owned(), availability_zone: az.to_owned(), public: true };
     Lookups {
         account: "123456789012".to_owned(),
@@ -38,19 +38,19 @@ fn lookups(certificate: bool, zone: bool) -> Lookups {
     }
 }
 
-fn full_settings() -> Settings {
+pub(super) fn full_settings() -> Settings {
     settings(&json!({
         "port": 8080, "health-check-path": "/health", "assign-public-ip": true,
         "load-balancer": { "certificate": "*.example.com" }, "dns": { "zone": "example.com", "name": "api" }
     }))
 }
 
-fn managed<T>(state: T) -> Found<T> {
+pub(super) fn managed<T>(state: T) -> Found<T> {
     Found { state, managed: true }
 }
 
 /// What AWS holds after a deploy of `d` (as the AWS readers would report it).
-fn after_deploy(d: &super::desired::Desired) -> Observed {
+pub(super) fn after_deploy(d: &super::desired::Desired) -> Observed {
     let role = |r: &RoleRef| match r {
         RoleRef::Managed(spec) => Some(managed(RoleState {
             name: spec.name.clone(),
@@ -79,6 +79,7 @@ fn after_deploy(d: &super::desired::Desired) -> Observed {
             kind: "application".to_owned(),
             subnets: lb.subnets.clone(),
             security_groups: vec!["sg-lb".to_owned()],
+            users: vec![lb.user.clone()],
         })
     });
     let td_arn = format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{}:3", d.task_definition.family);
@@ -121,8 +122,20 @@ fn after_deploy(d: &super::desired::Desired) -> Observed {
                 port: l.port,
                 protocol: l.protocol.clone(),
                 certificate_arn: l.certificate_arn.clone(),
+                certificates: l.certificate_arn.iter().cloned().collect(),
                 ssl_policy: l.ssl_policy.clone(),
                 action: l.action.clone(),
+            })
+            .collect(),
+        rules: d
+            .rule
+            .iter()
+            .map(|r| RuleState {
+                arn: "arn:rule/1".to_owned(),
+                port: r.port,
+                priority: r.route.band(),
+                route: Some(r.route.clone()),
+                action: ListenerAction::Forward(r.target_group.clone()),
             })
             .collect(),
         task_definition: Some(TaskDefinitionState { arn: td_arn.clone(), revision: 3, spec: Some(td_spec) }),
@@ -154,7 +167,7 @@ fn after_deploy(d: &super::desired::Desired) -> Observed {
     }
 }
 
-fn kinds_and_actions(p: &super::plan::Plan) -> Vec<(Kind, Action)> {
+pub(super) fn kinds_and_actions(p: &super::plan::Plan) -> Vec<(Kind, Action)> {
     p.steps.iter().map(|s| (s.kind, s.action)).collect()
 }
 
@@ -175,6 +188,7 @@ fn a_first_deploy_creates_every_resource_in_dependency_order() {
             TargetGroup,
             Listener,
             Listener,
+            ListenerRule,
             TaskDefinition,
             Service,
             DnsRecord
@@ -202,7 +216,14 @@ fn the_desired_stack_is_wired_as_the_seed_steps_and_least_privilege_want() {
     assert_eq!(d.service_security_group.ingress, vec![Ingress { port: 8080, from: Peer::Group("app-lb".to_owned()) }]);
     assert_eq!(d.listeners[0].action, ListenerAction::RedirectToHttps);
     assert_eq!(d.listeners[1].ssl_policy.as_deref(), Some(TLS_POLICY));
-    assert_eq!(d.listeners[1].action, ListenerAction::Forward("app".to_owned()));
+    // With a DNS name the service is reached by a host-header rule on HTTPS; the defaults are the neutral ones.
+    assert_eq!((&d.listeners[0].claim, &d.listeners[1].claim), (&Claim::Neutral, &Claim::Neutral));
+    assert_eq!(d.listeners[1].action, ListenerAction::NotFound);
+    let rule = d.rule.as_ref().expect("a rule");
+    assert_eq!(
+        (rule.port, rule.route.to_string(), rule.target_group.as_str()),
+        (443, "host api.example.com".to_owned(), "app")
+    );
     assert_eq!(d.task_definition.container.image, IMAGE);
     assert_eq!(d.task_definition.cpu_architecture, "ARM64");
     assert_eq!(d.task_definition.execution_role_arn, "arn:aws:iam::123456789012:role/app-execution");
