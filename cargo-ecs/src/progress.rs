@@ -60,8 +60,87 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// An event of one service among several: a line per step when not on a terminal, else one live line per
+    /// service showing its current step.
+    fn service_event(&self, service: &str, inner: Event) {
+        match &self.mode {
+            Mode::Bars { multi, bars } => {
+                let Ok(mut bars) = bars.lock() else { return };
+                let key = format!("service {service}");
+                let bar = bars.entry(key).or_insert_with(|| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(spinner_style());
+                    bar.set_prefix(service.to_owned());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                });
+                match inner {
+                    Event::Begin { step } => bar.set_message(format!("{step} ...")),
+                    Event::End { step, result } => bar.set_message(format!("{step}: {result}")),
+                    Event::Output { line, .. } if self.detail == Detail::Verbose => {
+                        let _ = multi.println(format!("    {service}: {line}"));
+                    }
+                    Event::Warning { message } => {
+                        let _ = multi.println(format!("warning: {service}: {message}"));
+                    }
+                    _ => {}
+                }
+            }
+            _ => self.report(prefixed(service, inner)),
+        }
+    }
+
+    /// One service among several is done: its live line becomes its outcome.
+    fn service_done(&self, service: &str, ok: bool, summary: &str) {
+        let mark = if ok { "✓" } else { "✗" };
+        match &self.mode {
+            Mode::Bars { multi, bars } => {
+                let Ok(mut bars) = bars.lock() else { return };
+                if let Some(bar) = bars.remove(&format!("service {service}")) {
+                    let took = seconds(bar.elapsed());
+                    bar.finish_and_clear();
+                    multi.remove(&bar);
+                    let _ = multi.println(format!("{mark} {service}: {summary}{took}"));
+                }
+            }
+            _ => self.line(&format!("{mark} {service}: {summary}")),
+        }
+    }
+}
+
+/// `inner` with its step (or warning) named after `service`: `api: create target group api`.
+fn prefixed(service: &str, inner: Event) -> Event {
+    let name = |step: String| format!("{service}: {step}");
+    match inner {
+        Event::Begin { step } => Event::Begin { step: name(step) },
+        Event::Output { step, line } => Event::Output { step: name(step), line },
+        Event::Bytes { step, done, total } => Event::Bytes { step: name(step), done, total },
+        Event::End { step, result } => Event::End { step: name(step), result },
+        Event::Warning { message } => Event::Warning { message: name(message) },
+        other => other,
+    }
+}
+
 impl Reporter for Progress {
     fn report(&self, event: Event) {
+        if !matches!(self.mode, Mode::Json) {
+            match event {
+                Event::Service { service, inner } => {
+                    if matches!(*inner, Event::Warning { .. }) || self.detail != Detail::Quiet {
+                        self.service_event(&service, *inner);
+                    }
+                    return;
+                }
+                Event::ServiceDone { service, ok, summary } => {
+                    if self.detail != Detail::Quiet {
+                        self.service_done(&service, ok, &summary);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
         if let Event::Warning { message } = &event {
             if matches!(self.mode, Mode::Json) {
                 let _ = writeln!(anstream::stderr(), "{}", serde_json::to_string(&event).unwrap_or_default());
@@ -85,7 +164,7 @@ impl Reporter for Progress {
                     self.line(&format!("{step} ..."));
                 }
                 Event::Output { line, .. } => self.line(&format!("    {DIM}{line}{DIM:#}")),
-                Event::Bytes { .. } | Event::Warning { .. } => {}
+                Event::Bytes { .. } | Event::Warning { .. } | Event::Service { .. } | Event::ServiceDone { .. } => {}
                 Event::End { step, result } => {
                     let took = started.lock().ok().and_then(|mut s| s.remove(&step)).map(|t| t.elapsed());
                     self.line(&format!("{step}: {result}{}", took.map(seconds).unwrap_or_default()));
@@ -126,7 +205,7 @@ impl Reporter for Progress {
                             let _ = multi.println(format!("✓ {step}: {result}{took}"));
                         }
                     }
-                    Event::Warning { .. } => {}
+                    Event::Warning { .. } | Event::Service { .. } | Event::ServiceDone { .. } => {}
                 }
             }
         }

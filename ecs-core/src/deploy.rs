@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::aws::Clients;
+use crate::build::Artifact;
 use crate::config::{Resolved, Source};
 use crate::cost::{CostEstimate, Prices, estimate};
 use crate::error::{Error, Result};
-use crate::publish::{BuiltImage, PublishOptions, Published, build_image, push_built};
+use crate::publish::{BuiltImage, PublishOptions, Published, build_image, image_of, push_built};
 use crate::report::Reporter;
 use crate::stack::apply::{Applied, apply};
 use crate::stack::observe::{Observation, observe};
@@ -59,7 +60,8 @@ pub struct DeployReport {
     pub logs: Vec<TaskLogs>,
 }
 
-/// Plans (and unless `dry_run`, applies) the stack of one service.
+/// Plans (and unless `dry_run`, applies) the stack of one service. `compiled` is its binary when it was compiled
+/// already (with other services, in one cargo invocation); else it is compiled while AWS is observed.
 ///
 /// # Errors
 /// Anything that stops the plan (no change was made then), a failed push or apply step.
@@ -67,12 +69,19 @@ pub async fn deploy(
     resolved: &Resolved,
     clients: &Clients,
     options: &DeployOptions,
+    compiled: Option<Artifact>,
     reporter: &dyn Reporter,
 ) -> Result<DeployReport> {
     let settings = &resolved.settings;
     let observe_step = format!("observe {} in {}", settings.service, clients.region);
     reporter.begin(&observe_step);
-    let (observation, built) = tokio::join!(observe(settings, clients), build_image(settings, reporter));
+    let build = async {
+        match compiled {
+            Some(artifact) => image_of(settings, artifact, reporter).await,
+            None => build_image(settings, reporter).await,
+        }
+    };
+    let (observation, built) = tokio::join!(observe(settings, clients), build);
     let observation: Observation = observation?;
     reporter.end(&observe_step, &format!("account {}", observation.lookups.account));
     let built: BuiltImage = built?;

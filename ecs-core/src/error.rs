@@ -57,6 +57,14 @@ pub enum Error {
         /// How it ended.
         verdict: String,
     },
+    /// Some of several services deployed together failed (each is reported in the summary).
+    #[error("{} of {total} services failed: {}", .failed.len(), .failed.join(", "))]
+    Services {
+        /// The services that failed.
+        failed: Vec<String>,
+        /// How many were deployed.
+        total: usize,
+    },
     /// `cargo ecs init` refused or could not write the manifest.
     #[error(transparent)]
     Init(#[from] InitError),
@@ -99,6 +107,9 @@ impl Error {
                 "set `architecture` to the image's, or rebuild the image for the task's platform (a user Dockerfile must not pin another --platform)".to_owned(),
             ),
             Self::Run(error) => error.help(),
+            Self::Services { .. } => Some(
+                "the table above says why each failed; the others are deployed. Fix them and deploy again: services with nothing to change are skipped".to_owned(),
+            ),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod cost;
 pub mod deploy;
 pub mod destroy;
 pub mod error;
+pub mod fleet;
 pub mod image;
 pub mod init;
 pub mod logs;

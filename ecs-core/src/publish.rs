@@ -61,6 +61,15 @@ pub struct PublishOptions {
 /// Build and image errors, and an image whose platform differs from the task's.
 pub async fn build_image(settings: &Settings, reporter: &dyn Reporter) -> Result<BuiltImage> {
     let artifact = compile(settings, reporter).await?;
+    image_of(settings, artifact, reporter).await
+}
+
+/// Builds the image of a binary already compiled (by [`crate::build::compile_all`] for several services), then
+/// checks that the image runs on the task's platform.
+///
+/// # Errors
+/// Image errors, and an image whose platform differs from the task's.
+pub async fn image_of(settings: &Settings, artifact: Artifact, reporter: &dyn Reporter) -> Result<BuiltImage> {
     let input = ImageInput {
         binary: artifact.binary.clone(),
         bin_name: settings.bin.clone(),

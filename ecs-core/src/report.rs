@@ -43,6 +43,22 @@ pub enum Event {
         /// The message.
         message: String,
     },
+    /// An event of one service among several worked on at once (`deploy --workspace`).
+    Service {
+        /// The service.
+        service: String,
+        /// What happened.
+        inner: Box<Event>,
+    },
+    /// One service among several is done.
+    ServiceDone {
+        /// The service.
+        service: String,
+        /// Whether it succeeded.
+        ok: bool,
+        /// One line on the outcome, e.g. `3 changes, rollout completed`.
+        summary: String,
+    },
 }
 
 /// Receives progress. Implementations must be cheap and must not block for long.
@@ -89,6 +105,31 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Tags every event with the service it belongs to, for a [`Reporter`] that shows several services at once.
+pub struct Scoped<'a> {
+    service: String,
+    inner: &'a dyn Reporter,
+}
+
+impl<'a> Scoped<'a> {
+    /// Events of `service`, sent on to `inner`.
+    #[must_use]
+    pub fn new(service: &str, inner: &'a dyn Reporter) -> Self {
+        Self { service: service.to_owned(), inner }
+    }
+
+    /// Reports that the service is done.
+    pub fn done(&self, ok: bool, summary: &str) {
+        self.inner.report(Event::ServiceDone { service: self.service.clone(), ok, summary: summary.to_owned() });
+    }
+}
+
+impl Reporter for Scoped<'_> {
+    fn report(&self, event: Event) {
+        self.inner.report(Event::Service { service: self.service.clone(), inner: Box::new(event) });
+    }
+}
+
 /// Drops every event.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Silent;
@@ -122,6 +163,23 @@ impl Reporter for Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scoped_events_name_their_service() {
+        let recorder = Recorder::default();
+        let scoped = Scoped::new("api", &recorder);
+        scoped.begin("observe");
+        scoped.done(true, "no changes");
+        let events = recorder.events();
+        assert_eq!(
+            events[0],
+            Event::Service { service: "api".to_owned(), inner: Box::new(Event::Begin { step: "observe".to_owned() }) }
+        );
+        assert_eq!(
+            serde_json::to_string(&events[1]).expect("json"),
+            r#"{"event":"service-done","service":"api","ok":true,"summary":"no changes"}"#
+        );
+    }
 
     #[test]
     fn sizes_read_well() {

@@ -653,6 +653,18 @@ class TestElbv2(ShimTestCase):
         self.assertClientError("DuplicateLoadBalancerName", self.elb.create_load_balancer, Name="lb", Subnets=self.subnets, Scheme="internal")
         self.assertClientError("DuplicateLoadBalancerName", self.elb.create_load_balancer, Name="lb", Subnets=self.subnets, Type="network")
 
+    def test_create_listener_is_idempotent_per_port(self) -> None:
+        lb = self.elb.create_load_balancer(Name="lb-ports", Subnets=self.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        not_found = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+        first = self.elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=not_found)["Listeners"][0]
+        again = self.elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=not_found)["Listeners"][0]
+        self.assertEqual(again["ListenerArn"], first["ListenerArn"])
+        redirect = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]
+        self.assertClientError("DuplicateListener", self.elb.create_listener, LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=redirect)
+        self.assertEqual(len(self.elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]), 1)
+        self.elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=8080, DefaultActions=redirect)
+        self.assertEqual(len(self.elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]), 2)
+
     def test_http_listeners_have_no_tls_policy(self) -> None:
         lb = self.elb.create_load_balancer(Name="lb-tls", Subnets=self.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
         action = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]

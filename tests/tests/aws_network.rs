@@ -10,8 +10,9 @@ use cargo_ecs_tests::{aws_clients, unique_name};
 use ecs_core::aws::elb::ListenerChanges;
 use ecs_core::aws::{Clients, acm, ec2, elb, route53, sts};
 use ecs_core::stack::model::{
-    Claim, HealthCheck, Ingress, ListenerAction, ListenerSpec, LoadBalancerSpec, MANAGED_TAG, Network, Peer, RecordKind,
-    RecordSpec, RecordState, SERVICE_TAG, SecurityGroupSpec, SecurityGroupState, TLS_POLICY, Tags, TargetGroupSpec,
+    Claim, HealthCheck, Ingress, ListenerAction, ListenerSpec, LoadBalancerSpec, MANAGED_TAG, Network, Peer,
+    RecordKind, RecordSpec, RecordState, SERVICE_TAG, SecurityGroupSpec, SecurityGroupState, TLS_POLICY, Tags,
+    TargetGroupSpec,
 };
 
 /// A DNS domain no other test uses.
@@ -409,13 +410,15 @@ async fn load_balancer_target_group_and_listeners_are_created_observed_and_updat
 
     // The HTTP listener now forwards too.
     let forward_http = ListenerSpec { action: ListenerAction::Forward(name.clone()), ..http };
-    let modified =
-        elb::modify_listener(&clients.elb, &created_http.arn, &forward_http, Some(&tg.arn), ListenerChanges {
-            action: true,
-            ..ListenerChanges::default()
-        })
-        .await
-        .expect("modify");
+    let modified = elb::modify_listener(
+        &clients.elb,
+        &created_http.arn,
+        &forward_http,
+        Some(&tg.arn),
+        ListenerChanges { action: true, ..ListenerChanges::default() },
+    )
+    .await
+    .expect("modify");
     assert_eq!((modified.arn.as_str(), &modified.action), (created_http.arn.as_str(), &forward_http.action));
     let listeners = elb::observe_listeners(&clients.elb, &lb.arn, &names).await.expect("listeners");
     assert_eq!(listeners, vec![modified, created_https]);

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::Client;
+use aws_sdk_elasticloadbalancingv2::operation::create_rule::CreateRuleError;
+use aws_sdk_elasticloadbalancingv2::operation::delete_rule::DeleteRuleError;
 use aws_sdk_elasticloadbalancingv2::types::{
     HostHeaderConditionConfig, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair, Tag,
 };
@@ -158,7 +160,7 @@ pub async fn create_rule(
             }
             Err(e)
                 if attempt < PRIORITY_ATTEMPTS
-                    && e.as_service_error().is_some_and(|e| e.is_priority_in_use_exception()) =>
+                    && e.as_service_error().is_some_and(CreateRuleError::is_priority_in_use_exception) =>
             {
                 let taken: Vec<u32> = listener_rules(client, listener_arn, spec.port, &BTreeMap::new())
                     .await?
@@ -218,7 +220,7 @@ pub async fn set_rule_priority(client: &Client, arn: &str, priority: u32) -> Aws
 pub async fn delete_rule(client: &Client, arn: &str) -> AwsResult<()> {
     match client.delete_rule().rule_arn(arn).send().await {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_rule_not_found_exception()) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(DeleteRuleError::is_rule_not_found_exception) => Ok(()),
         Err(e) => Err(AwsError::from_sdk("elbv2:DeleteRule", format!("rule {arn}"), &e)),
     }
 }

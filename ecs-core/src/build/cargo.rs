@@ -1,5 +1,6 @@
-//! Runs cargo (or cargo-zigbuild) for one binary and one target, streaming its output to the reporter and
-//! taking the binary's path from cargo's JSON messages.
+//! Runs cargo (or cargo-zigbuild) for one target and one or more binaries of a workspace, streaming its output to
+//! the reporter and taking the binaries' paths from cargo's JSON messages. Several services of a workspace build in
+//! one invocation: cargo compiles their shared dependencies once and uses both cores for all of them.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -12,21 +13,28 @@ use super::error::BuildError;
 use super::toolchain::Linker;
 use crate::report::Reporter;
 
-/// One cargo build of one binary.
+/// One binary to build: a bin target of a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CargoBuild {
-    /// The package's Cargo.toml.
+pub struct Unit {
+    /// The package's Cargo.toml (also tells apart bins of the same name in two packages).
     pub manifest_path: PathBuf,
     /// The package.
     pub package: String,
     /// The binary target.
     pub bin: String,
+    /// Features of the package to enable.
+    pub features: Vec<String>,
+}
+
+/// One cargo invocation building one or more binaries of a workspace for one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoBuild {
+    /// What to build (at least one unit; all of one workspace).
+    pub units: Vec<Unit>,
     /// The target triple.
     pub target: String,
     /// Cargo profile.
     pub profile: String,
-    /// Features to enable.
-    pub features: Vec<String>,
     /// Disable default features.
     pub no_default_features: bool,
     /// Strip symbols from the binary.
@@ -45,24 +53,26 @@ impl CargoBuild {
             }
             Linker::Zig { cargo_zigbuild } => (cargo_zigbuild.display().to_string(), vec!["zigbuild".to_owned()]),
         };
+        let manifest = self.units.first().map(|u| u.manifest_path.display().to_string()).unwrap_or_default();
+        args.extend(["--manifest-path".to_owned(), manifest]);
+        let single = self.units.len() == 1;
+        let mut features = Vec::new();
+        for unit in &self.units {
+            args.extend(["--package".to_owned(), unit.package.clone(), "--bin".to_owned(), unit.bin.clone()]);
+            // With several packages, cargo wants `package/feature`.
+            features
+                .extend(unit.features.iter().map(|f| if single { f.clone() } else { format!("{}/{f}", unit.package) }));
+        }
         args.extend(
-            [
-                "--manifest-path",
-                &self.manifest_path.display().to_string(),
-                "--package",
-                &self.package,
-                "--bin",
-                &self.bin,
-                "--target",
-                &self.target,
-                "--profile",
-                &self.profile,
-                "--message-format=json-render-diagnostics",
-            ]
-            .map(str::to_owned),
+            ["--target", &self.target, "--profile", &self.profile, "--message-format=json-render-diagnostics"]
+                .map(str::to_owned),
         );
-        if !self.features.is_empty() {
-            args.extend(["--features".to_owned(), self.features.join(",")]);
+        if !single {
+            args.push("--keep-going".to_owned());
+        }
+        features.dedup();
+        if !features.is_empty() {
+            args.extend(["--features".to_owned(), features.join(",")]);
         }
         if self.no_default_features {
             args.push("--no-default-features".to_owned());
@@ -83,11 +93,16 @@ impl CargoBuild {
         }
     }
 
-    /// Runs the build; returns the path of the binary.
+    /// Runs the build; returns, in the order of `units`, each unit's binary or why it has none. With several
+    /// units cargo runs with `--keep-going`: one service that does not compile does not stop the others.
     ///
     /// # Errors
-    /// cargo cannot start, fails, or names no executable.
-    pub async fn run(&self, step: &str, reporter: &dyn Reporter) -> Result<PathBuf, BuildError> {
+    /// cargo cannot start.
+    pub async fn run(
+        &self,
+        step: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Result<PathBuf, BuildError>>, BuildError> {
         let (program, args) = self.command_line();
         let mut child = Command::new(&program)
             .args(&args)
@@ -100,19 +115,22 @@ impl CargoBuild {
             .map_err(|source| BuildError::Spawn { program: program.clone(), source })?;
         let stdout = child.stdout.take().map(BufReader::new);
         let stderr = child.stderr.take().map(BufReader::new);
-        let bin = self.bin.clone();
+        let units = &self.units;
         let read_messages = async move {
-            let mut executable = None;
-            let Some(mut lines) = stdout.map(AsyncBufReadExt::lines) else { return executable };
+            let mut executables: Vec<Option<PathBuf>> = vec![None; units.len()];
+            let Some(mut lines) = stdout.map(AsyncBufReadExt::lines) else { return executables };
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Ok(Message::CompilerArtifact(artifact)) = serde_json::from_str::<Message>(&line)
-                    && artifact.target.name == bin
                     && let Some(path) = artifact.executable
+                    && let Some(i) = units.iter().position(|u| {
+                        u.bin == artifact.target.name
+                            && same_file(&u.manifest_path, artifact.manifest_path.as_std_path())
+                    })
                 {
-                    executable = Some(path.into_std_path_buf());
+                    executables[i] = Some(path.into_std_path_buf());
                 }
             }
-            executable
+            executables
         };
         let read_output = async {
             let mut tail: Vec<String> = Vec::new();
@@ -126,21 +144,37 @@ impl CargoBuild {
             }
             tail
         };
-        let (executable, tail) = tokio::join!(read_messages, read_output);
+        let (executables, tail) = tokio::join!(read_messages, read_output);
         let status = child.wait().await.map_err(|source| BuildError::Spawn { program, source })?;
-        if !status.success() {
-            let text = tail.join("\n");
-            let c_toolchain = looks_like_missing_c_toolchain(&text);
-            return Err(BuildError::CargoFailed {
-                bin: self.bin.clone(),
-                target: self.target.clone(),
-                status: status.to_string(),
-                tail: text,
-                c_toolchain,
-            });
-        }
-        executable.ok_or_else(|| BuildError::NoExecutable { bin: self.bin.clone() })
+        let failure = (!status.success()).then(|| (status.to_string(), tail.join("\n")));
+        Ok(self
+            .units
+            .iter()
+            .zip(executables)
+            .map(|(unit, path)| match (path, &failure) {
+                (Some(path), _) => Ok(path),
+                (None, Some((status, text))) => Err(BuildError::CargoFailed {
+                    bin: unit.bin.clone(),
+                    target: self.target.clone(),
+                    status: status.clone(),
+                    tail: text.clone(),
+                    c_toolchain: looks_like_missing_c_toolchain(text),
+                }),
+                (None, None) => Err(BuildError::NoExecutable { bin: unit.bin.clone() }),
+            })
+            .collect())
     }
+
+    /// The binaries, for messages: `a, b`.
+    #[must_use]
+    pub fn bins(&self) -> String {
+        self.units.iter().map(|u| u.bin.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Whether two paths name the same file (cargo reports canonical manifest paths).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).is_ok_and(|b| a == b))
 }
 
 /// Whether cargo's output says a C compiler or C headers for the target were missing.
@@ -156,12 +190,9 @@ mod tests {
 
     fn build(linker: Linker) -> CargoBuild {
         CargoBuild {
-            manifest_path: PathBuf::from("/w/app/Cargo.toml"),
-            package: "app".to_owned(),
-            bin: "server".to_owned(),
+            units: vec![unit("app", "server", &["a", "b"])],
             target: "aarch64-unknown-linux-musl".to_owned(),
             profile: "release".to_owned(),
-            features: vec!["a".to_owned(), "b".to_owned()],
             no_default_features: true,
             strip: true,
             linker,
@@ -190,6 +221,26 @@ mod tests {
                 vec![("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER".to_owned(), "rust-lld".to_owned())]
             );
         }
+    }
+
+    fn unit(package: &str, bin: &str, features: &[&str]) -> Unit {
+        Unit {
+            manifest_path: PathBuf::from(format!("/w/{package}/Cargo.toml")),
+            package: package.to_owned(),
+            bin: bin.to_owned(),
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn several_services_build_in_one_invocation_with_package_qualified_features() {
+        let mut many = build(Linker::RustLld);
+        many.units.push(unit("web", "web", &["tls"]));
+        let joined = many.command_line().1.join(" ");
+        assert!(joined.contains("--package app --bin server --package web --bin web"), "{joined}");
+        assert!(joined.contains("--features app/a,app/b,web/tls"), "{joined}");
+        assert!(joined.contains("--keep-going"), "{joined}");
+        assert_eq!(many.bins(), "server, web");
     }
 
     #[test]

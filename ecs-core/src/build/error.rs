@@ -60,6 +60,33 @@ pub enum BuildError {
     },
 }
 
+/// A build error is reported for every service of a failed cargo invocation; `std::io::Error` is not `Clone`, so
+/// the copy of a spawn failure keeps its kind and message.
+impl Clone for BuildError {
+    fn clone(&self) -> Self {
+        match self {
+            Self::TargetMissing { target } => Self::TargetMissing { target: target.clone() },
+            Self::ZigMissing { crates, target, missing } => {
+                Self::ZigMissing { crates: crates.clone(), target: target.clone(), missing: missing.clone() }
+            }
+            Self::Spawn { program, source } => {
+                Self::Spawn { program: program.clone(), source: std::io::Error::new(source.kind(), source.to_string()) }
+            }
+            Self::CargoFailed { bin, target, status, tail, c_toolchain } => Self::CargoFailed {
+                bin: bin.clone(),
+                target: target.clone(),
+                status: status.clone(),
+                tail: tail.clone(),
+                c_toolchain: *c_toolchain,
+            },
+            Self::NoExecutable { bin } => Self::NoExecutable { bin: bin.clone() },
+            Self::Metadata { manifest, message } => {
+                Self::Metadata { manifest: manifest.clone(), message: message.clone() }
+            }
+        }
+    }
+}
+
 impl BuildError {
     /// What the user can do next.
     #[must_use]

@@ -14,7 +14,7 @@ use cargo_metadata::MetadataCommand;
 use serde::Serialize;
 
 pub use c_code::c_code_packages;
-pub use cargo::CargoBuild;
+pub use cargo::{CargoBuild, Unit};
 pub use error::BuildError;
 pub use toolchain::{Linker, find_on_path, target_installed, zig_available, zig_missing};
 
@@ -42,11 +42,74 @@ pub struct Artifact {
 /// # Errors
 /// A missing target or toolchain (with the command that installs it), or cargo's own failure.
 pub async fn compile(settings: &Settings, reporter: &dyn Reporter) -> Result<Artifact, BuildError> {
-    let target = settings.architecture.rust_target(settings.image.libc).to_owned();
-    if !target_installed(&target) {
-        return Err(BuildError::TargetMissing { target });
+    compile_all(&[settings], reporter)
+        .await
+        .pop()
+        .unwrap_or(Err(BuildError::NoExecutable { bin: settings.bin.clone() }))
+}
+
+/// Compiles the binaries of several services, in as few cargo invocations as their settings allow: one per
+/// target, profile and build options. Returns each service's artifact or error, in the order given; a service
+/// that does not compile does not stop the others.
+pub async fn compile_all(all: &[&Settings], reporter: &dyn Reporter) -> Vec<Result<Artifact, BuildError>> {
+    let mut results: Vec<Option<Result<Artifact, BuildError>>> = all.iter().map(|_| None).collect();
+    let mut groups: Vec<(BuildKey, Vec<usize>)> = Vec::new();
+    for (i, settings) in all.iter().enumerate() {
+        let key = BuildKey::of(settings);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
     }
-    let c_crates = c_crates(settings, &target)?;
+    for (key, members) in groups {
+        let settings: Vec<&Settings> = members.iter().map(|&i| all[i]).collect();
+        for (i, result) in members.into_iter().zip(compile_group(&key, &settings, reporter).await) {
+            results[i] = Some(result);
+        }
+    }
+    results.into_iter().map(|r| r.unwrap_or(Err(BuildError::NoExecutable { bin: String::new() }))).collect()
+}
+
+/// What must be equal for two services to build in one cargo invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BuildKey {
+    target: String,
+    profile: String,
+    no_default_features: bool,
+    strip: bool,
+}
+
+impl BuildKey {
+    fn of(settings: &Settings) -> Self {
+        Self {
+            target: settings.architecture.rust_target(settings.image.libc).to_owned(),
+            profile: settings.build.profile.clone(),
+            no_default_features: settings.build.no_default_features,
+            strip: settings.build.strip,
+        }
+    }
+}
+
+/// One cargo invocation for services that share a [`BuildKey`].
+async fn compile_group(
+    key: &BuildKey,
+    all: &[&Settings],
+    reporter: &dyn Reporter,
+) -> Vec<Result<Artifact, BuildError>> {
+    let fail = |error: BuildError| all.iter().map(|_| Err(error.clone())).collect();
+    let target = key.target.clone();
+    if !target_installed(&target) {
+        return fail(BuildError::TargetMissing { target });
+    }
+    let mut c_crates = Vec::new();
+    for settings in all {
+        match self::c_crates(settings, &target) {
+            Ok(found) => c_crates.extend(found),
+            Err(error) => return fail(error),
+        }
+    }
+    c_crates.sort();
+    c_crates.dedup();
     let linker = if c_crates.is_empty() {
         Linker::RustLld
     } else {
@@ -54,35 +117,61 @@ pub async fn compile(settings: &Settings, reporter: &dyn Reporter) -> Result<Art
         match (zig_missing(zig_available(), cargo_zigbuild.is_some()), cargo_zigbuild) {
             (None, Some(cargo_zigbuild)) => Linker::Zig { cargo_zigbuild },
             (missing, _) => {
-                return Err(BuildError::ZigMissing {
-                    crates: c_crates.join(", "),
-                    target,
-                    missing: missing.unwrap_or_default(),
-                });
+                let missing = missing.unwrap_or_default();
+                return fail(BuildError::ZigMissing { crates: c_crates.join(", "), target, missing });
             }
         }
     };
-    let step = format!("compile {} for {target}", settings.bin);
-    reporter.begin(&step);
     let build = CargoBuild {
-        manifest_path: settings.manifest_path.clone(),
-        package: settings.package.clone(),
-        bin: settings.bin.clone(),
+        units: all
+            .iter()
+            .map(|s| Unit {
+                manifest_path: s.manifest_path.clone(),
+                package: s.package.clone(),
+                bin: s.bin.clone(),
+                features: s.build.features.clone(),
+            })
+            .collect(),
         target: target.clone(),
-        profile: settings.build.profile.clone(),
-        features: settings.build.features.clone(),
-        no_default_features: settings.build.no_default_features,
-        strip: settings.build.strip,
+        profile: key.profile.clone(),
+        no_default_features: key.no_default_features,
+        strip: key.strip,
         linker: linker.clone(),
     };
-    let binary = build.run(&step, reporter).await?;
-    let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
+    let step = format!("compile {} for {target}", build.bins());
+    reporter.begin(&step);
+    let binaries = match build.run(&step, reporter).await {
+        Ok(binaries) => binaries,
+        Err(error) => {
+            reporter.end(&step, "failed");
+            return fail(error);
+        }
+    };
     let how = match &linker {
         Linker::RustLld => "rust-lld".to_owned(),
         Linker::Zig { .. } => format!("zig, for {}", c_crates.join(", ")),
     };
-    reporter.end(&step, &format!("{} ({}, linked with {how})", binary.display(), human_size(size)));
-    Ok(Artifact { binary, target, linker, size, c_crates })
+    let results: Vec<Result<Artifact, BuildError>> = binaries
+        .into_iter()
+        .map(|binary| {
+            binary.map(|binary| {
+                let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
+                Artifact { binary, target: target.clone(), linker: linker.clone(), size, c_crates: c_crates.clone() }
+            })
+        })
+        .collect();
+    let summary: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|a| format!("{} ({})", a.binary.display(), human_size(a.size)))
+        .collect();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    let mut result = format!("{}, linked with {how}", summary.join(", "));
+    if failed > 0 {
+        result = format!("{failed} failed; {result}");
+    }
+    reporter.end(&step, &result);
+    results
 }
 
 /// The crates of the package's graph, for `target`, that compile C code.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::desired::Desired;
-use super::model::{ListenerAction, LoadBalancerState, RoleRef};
+use super::model::{Ingress, ListenerAction, LoadBalancerState, RoleRef};
 use super::observed::Observed;
 use super::plan::{Action, Kind, Plan, Step};
 use crate::aws::{self, AwsError, AwsResult, Clients};
@@ -209,6 +209,12 @@ fn verb(step: &Step) -> &'static str {
     }
 }
 
+/// The rules of `a` and `b`, sorted, once each.
+fn union(a: &[Ingress], b: &[Ingress]) -> Vec<Ingress> {
+    let all: std::collections::BTreeSet<Ingress> = a.iter().chain(b).cloned().collect();
+    all.into_iter().collect()
+}
+
 /// What a listener's default action does, in words.
 fn describe(action: &ListenerAction) -> String {
     match action {
@@ -265,13 +271,33 @@ async fn apply_step(
                 let spec = desired.lb_security_group.as_ref().ok_or_else(|| missing("security group", &step.name))?;
                 (spec, &observed.lb_security_group)
             };
-            let existing = found.as_ref().filter(|_| !create).map(|f| &f.state);
-            let state = match existing {
-                Some(state) => {
-                    aws::ec2::update_security_group(&clients.ec2, spec, state, &resolved.security_groups).await?
-                }
-                None => aws::ec2::create_security_group(&clients.ec2, spec, &resolved.security_groups).await?,
+            let groups = &resolved.security_groups;
+            let existing = found.as_ref().filter(|_| !create).map(|f| f.state.clone());
+            let existing = match existing {
+                Some(state) => Some(state),
+                None => match aws::ec2::create_security_group(&clients.ec2, spec, groups).await {
+                    Ok(state) => return Ok((state.id.clone(), Output::SecurityGroup(state.name, state.id))),
+                    // Created meanwhile by a concurrent deploy of another service of the load balancer (or by
+                    // this deploy before it was killed): use it.
+                    Err(error) if error.code.as_deref() == Some("InvalidGroup.Duplicate") => {
+                        let names: BTreeMap<String, String> =
+                            groups.iter().map(|(name, id)| (id.clone(), name.clone())).collect();
+                        let found = aws::ec2::observe_security_group(&clients.ec2, &spec.vpc_id, &spec.name)
+                            .await?
+                            .filter(|f| f.managed)
+                            .ok_or(error)?;
+                        Some(aws::ec2::name_group_peers(found.state, &names))
+                    }
+                    Err(error) => return Err(error),
+                },
             };
+            let state = existing.ok_or_else(|| missing("security group", &spec.name))?;
+            // The load balancer's group is shared: keep the ports other services opened.
+            let mut spec = spec.clone();
+            if step.kind == Kind::LoadBalancerSecurityGroup {
+                spec.ingress = union(&state.ingress, &spec.ingress);
+            }
+            let state = aws::ec2::update_security_group(&clients.ec2, &spec, &state, groups).await?;
             Ok((state.id.clone(), Output::SecurityGroup(state.name, state.id)))
         }
         Kind::LoadBalancer => {
@@ -281,7 +307,13 @@ async fn apply_step(
                 (Some(found), false) => {
                     aws::elb::update_load_balancer(&clients.elb, spec, &found.state, &group).await?
                 }
-                _ => aws::elb::create_load_balancer(&clients.elb, spec, &group).await?,
+                _ => {
+                    // CreateLoadBalancer answers with the existing one when a concurrent deploy of another service
+                    // created it, without this service's tags: add its user tag either way.
+                    let state = aws::elb::create_load_balancer(&clients.elb, spec, &group).await?;
+                    aws::elb::set_user_tag(&clients.elb, &state.arn, &spec.name, &spec.user, true).await?;
+                    state
+                }
             };
             Ok((state.dns_name.clone(), Output::LoadBalancer(state)))
         }
@@ -302,7 +334,19 @@ async fn apply_step(
             let lb = resolved.load_balancer.as_ref().ok_or_else(|| missing("load balancer", &step.name))?;
             let target = resolved.target_group.as_deref();
             let Some(arn) = resolved.listeners.get(&spec.port).filter(|_| !create) else {
-                let state = aws::elb::create_listener(&clients.elb, &lb.arn, spec, target).await?;
+                let state = match aws::elb::create_listener(&clients.elb, &lb.arn, spec, target).await {
+                    Ok(state) => state,
+                    // A concurrent deploy of another service of the load balancer created it: use it as it is
+                    // (its default action is the catch-all's or a neutral one).
+                    Err(error) if error.code.as_deref() == Some("DuplicateListener") => {
+                        aws::elb::observe_listeners(&clients.elb, &lb.arn, &BTreeMap::new())
+                            .await?
+                            .into_iter()
+                            .find(|l| l.port == spec.port)
+                            .ok_or(error)?
+                    }
+                    Err(error) => return Err(error),
+                };
                 return Ok((describe(&spec.action), Output::Listener(spec.port, state.arn)));
             };
             let changed = |field: &str| step.changes.iter().any(|c| c.field == field);

@@ -284,8 +284,12 @@ pub fn plan(desired: &Desired, observed: &Observed, force: bool) -> Result<Plan,
             false,
             observed.lb_security_group.as_ref(),
             |s| {
+                // Shared by the services of the load balancer: ports others opened stay open.
+                let mut wanted = s.ingress.clone();
+                wanted.extend(sg.ingress.iter().filter(|r| !s.ingress.contains(r)).cloned());
+                wanted.sort();
                 let mut c = Vec::new();
-                field(&mut c, "ingress", &s.ingress, &sg.ingress);
+                field(&mut c, "ingress", &s.ingress, &wanted);
                 c
             },
         )?);

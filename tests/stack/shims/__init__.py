@@ -21,6 +21,7 @@ from .ecs import (
     EcsServiceRollouts,
 )
 from .elbv2 import (
+    Elbv2CreateListenerIdempotent,
     Elbv2CreateLoadBalancerIdempotent,
     Elbv2CreateTargetGroupIdempotent,
     Elbv2EcsTargetHealth,
@@ -43,6 +44,7 @@ def build_shims() -> list[Shim]:
         EcsServiceRollouts(),
         Elbv2CreateLoadBalancerIdempotent(),
         Elbv2CreateTargetGroupIdempotent(),
+        Elbv2CreateListenerIdempotent(),
         Elbv2HttpsListenerNeedsCertificate(),
         Elbv2HttpListenerHasNoTlsPolicy(),
         Elbv2EcsTargetHealth(),

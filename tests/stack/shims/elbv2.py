@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from moto.elbv2.exceptions import DuplicateLoadBalancerName, DuplicateTargetGroupName, ValidationError
+from moto.elbv2.exceptions import (
+    DuplicateListenerError,
+    DuplicateLoadBalancerName,
+    DuplicateTargetGroupName,
+    ValidationError,
+)
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus
 
 from . import ecs, texts
@@ -108,6 +114,46 @@ class Elbv2CreateTargetGroupIdempotent(Shim):
                     return tg
                 raise DuplicateTargetGroupName()
             return orig(self, name, **kwargs)
+
+
+class Elbv2CreateListenerIdempotent(Shim):
+    """ELBv2 CreateListener on a port that already has a listener.
+
+    *Deviation*: moto checks the port against its listeners keyed by ARN, so the check never fires: a second
+    listener on the same port is created (two concurrent deploys of services sharing a load balancer each
+    made their own :80 and :443).
+
+    *AWS* (ELBv2 API Reference, CreateListener): "This operation is idempotent, which means that it completes
+    at most one time. If you attempt to create multiple listeners with the same settings, each call
+    succeeds"; a listener on the port with other settings fails with DuplicateListener ("A listener with the
+    specified port already exists").
+
+    *Shim*: ``ELBv2Backend.create_listener``, under a lock (AWS is atomic; moto's server is threaded), returns
+    the listener of that port when protocol and default actions are the same, and raises
+    DuplicateListenerError when they differ.
+
+    *Remove when*: moto looks listeners up by port.
+    """
+
+    name = "elbv2-create-listener-idempotent"
+
+    def install(self) -> None:
+        lock = threading.Lock()
+
+        @patch(ELBv2Backend, "create_listener")
+        def create_listener(orig: Any, self: ELBv2Backend, *args: Any, **kwargs: Any) -> Any:
+            names = ("load_balancer_arn", "protocol", "port", "ssl_policy", "certificate", "actions")
+            call = {**dict(zip(names, args)), **kwargs}
+            with lock:
+                balancer = self.load_balancers.get(call.get("load_balancer_arn"))
+                for listener in (balancer.listeners.values() if balancer else []):
+                    if str(listener.port) != str(call.get("port")):
+                        continue
+                    same_actions = [a.data for a in listener.default_actions] == list(call.get("actions") or [])
+                    if str(listener.protocol).upper() == str(call.get("protocol")).upper() and same_actions:
+                        return listener
+                    raise DuplicateListenerError()
+                return orig(self, *args, **kwargs)
 
 
 class Elbv2HttpsListenerNeedsCertificate(Shim):
