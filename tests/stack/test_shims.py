@@ -665,6 +665,14 @@ class TestElbv2(ShimTestCase):
         self.elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=8080, DefaultActions=redirect)
         self.assertEqual(len(self.elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]), 2)
 
+    def test_a_load_balancer_takes_fifty_tags(self) -> None:
+        lb = self.elb.create_load_balancer(Name="lb-tags", Subnets=self.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        for i in range(0, 50, 10):
+            self.elb.add_tags(ResourceArns=[lb], Tags=[{"Key": f"k{j}", "Value": "v"} for j in range(i, i + 10)])
+        self.elb.add_tags(ResourceArns=[lb], Tags=[{"Key": "k0", "Value": "again"}])
+        self.assertEqual(len(self.elb.describe_tags(ResourceArns=[lb])["TagDescriptions"][0]["Tags"]), 50)
+        self.assertClientError("TooManyTags", self.elb.add_tags, ResourceArns=[lb], Tags=[{"Key": "k50", "Value": "v"}])
+
     def test_http_listeners_have_no_tls_policy(self) -> None:
         lb = self.elb.create_load_balancer(Name="lb-tls", Subnets=self.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
         action = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]

@@ -1,8 +1,9 @@
 //! `cargo ecs build`: cross-compile each selected service and build its container image.
 
 use ecs_core::Result;
-use ecs_core::config::Resolved;
-use ecs_core::publish::build_image;
+use ecs_core::build::compile_all;
+use ecs_core::config::{Resolved, Settings};
+use ecs_core::publish::image_of;
 use ecs_core::report::Reporter;
 use ecs_core::report::human_size;
 use serde::Serialize;
@@ -33,8 +34,11 @@ pub struct Built {
 /// The first build that fails.
 pub async fn run(resolved: &[Resolved], reporter: &dyn Reporter, printer: &Printer) -> Result<()> {
     let mut built = Vec::new();
-    for r in resolved {
-        let b = build_image(&r.settings, reporter).await?;
+    let settings: Vec<&Settings> = resolved.iter().map(|r| &r.settings).collect();
+    // Several packages compile in one cargo invocation.
+    let compiled = compile_all(&settings, reporter).await;
+    for (r, artifact) in resolved.iter().zip(compiled) {
+        let b = image_of(&r.settings, artifact?, reporter).await?;
         built.push(Built {
             package: r.settings.package.clone(),
             digest: b.image.digest().to_owned(),

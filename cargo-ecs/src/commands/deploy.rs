@@ -1,6 +1,6 @@
 //! `cargo ecs plan` and `cargo ecs deploy`: one code path; `plan` stops before changing anything.
 
-use ecs_core::aws::Clients;
+use ecs_core::aws::{AwsOptions, Clients};
 use ecs_core::config::{Resolved, Settings};
 use ecs_core::deploy::{DeployOptions, DeployReport, deploy};
 use ecs_core::fleet::{Outcome, deploy_all, failures};
@@ -41,9 +41,24 @@ pub async fn run(
         printer.result(&[&report], |all| all.iter().map(|r| render(r, dry_run)).collect::<Vec<_>>().join("\n"));
         return rollout::check([(report.service.as_str(), report.rollout.as_ref())]);
     }
+    // One set of clients per distinct AWS options (region): building them loads credentials and TLS roots.
+    let mut by_options: Vec<(AwsOptions, Clients)> = Vec::new();
+    for r in resolved {
+        let options = aws_options(global, &r.settings);
+        if !by_options.iter().any(|(o, _)| *o == options) {
+            let clients = Clients::from_options(&options).await;
+            by_options.push((options, clients));
+        }
+    }
     let clients = |settings: &Settings| {
         let options = aws_options(global, settings);
-        async move { Clients::from_options(&options).await }
+        let found = by_options.iter().find(|(o, _)| *o == options).map(|(_, c)| c.clone());
+        async move {
+            match found {
+                Some(clients) => clients,
+                None => Clients::from_options(&options).await,
+            }
+        }
     };
     let outcomes = deploy_all(resolved, clients, &options, reporter).await;
     let results: Vec<ServiceResult> = outcomes.iter().map(ServiceResult::from).collect();

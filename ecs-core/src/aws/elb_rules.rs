@@ -167,7 +167,7 @@ pub async fn create_rule(
                     .iter()
                     .map(|r| r.priority)
                     .collect();
-                priority = free_priority(spec.route.band(), &taken);
+                priority = free_priority(spec.route.band(), &taken, &spec.target_group);
             }
             Err(e) => return Err(AwsError::from_sdk(CALL, &resource, &e)),
         }

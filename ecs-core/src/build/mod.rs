@@ -101,15 +101,10 @@ async fn compile_group(
     if !target_installed(&target) {
         return fail(BuildError::TargetMissing { target });
     }
-    let mut c_crates = Vec::new();
-    for settings in all {
-        match self::c_crates(settings, &target) {
-            Ok(found) => c_crates.extend(found),
-            Err(error) => return fail(error),
-        }
-    }
-    c_crates.sort();
-    c_crates.dedup();
+    let c_crates = match c_crates(all, &target) {
+        Ok(found) => found,
+        Err(error) => return fail(error),
+    };
     let linker = if c_crates.is_empty() {
         Linker::RustLld
     } else {
@@ -174,16 +169,21 @@ async fn compile_group(
     results
 }
 
-/// The crates of the package's graph, for `target`, that compile C code.
-fn c_crates(settings: &Settings, target: &str) -> Result<Vec<String>, BuildError> {
+/// The crates of the packages' graphs, for `target`, that compile C code, read with one `cargo metadata` (the
+/// packages are members of one workspace).
+fn c_crates(all: &[&Settings], target: &str) -> Result<Vec<String>, BuildError> {
+    let Some(first) = all.first() else { return Ok(Vec::new()) };
     let metadata = MetadataCommand::new()
-        .manifest_path(&settings.manifest_path)
+        .manifest_path(&first.manifest_path)
         .other_options(vec!["--filter-platform".to_owned(), target.to_owned()])
         .exec()
-        .map_err(|e| BuildError::Metadata { manifest: settings.manifest_path.clone(), message: e.to_string() })?;
-    let Some(root) = metadata.packages.iter().find(|p| p.name.as_str() == settings.package).map(|p| p.id.clone())
-    else {
-        return Ok(Vec::new());
-    };
-    Ok(c_code_packages(&metadata, &root))
+        .map_err(|e| BuildError::Metadata { manifest: first.manifest_path.clone(), message: e.to_string() })?;
+    let mut crates: Vec<String> = all
+        .iter()
+        .filter_map(|s| metadata.packages.iter().find(|p| p.name.as_str() == s.package))
+        .flat_map(|p| c_code_packages(&metadata, &p.id))
+        .collect();
+    crates.sort();
+    crates.dedup();
+    Ok(crates)
 }

@@ -152,11 +152,56 @@ pub fn layer(tar_bytes: &[u8]) -> io::Result<(Blob, String)> {
     Ok((Blob::new(LAYER_MEDIA_TYPE, gzip(tar_bytes)?), diff_id))
 }
 
+/// [`layer`], with the compressed blob kept in `cache` (a directory) by its diff id: an unchanged binary is not
+/// compressed again at the next deploy. A cached blob is used only when it decompresses to exactly `tar_bytes`'
+/// digest; anything else (missing, damaged, unwritable cache) falls back to compressing.
+///
+/// # Errors
+/// When compressing fails.
+pub fn layer_cached(tar_bytes: &[u8], cache: &std::path::Path) -> io::Result<(Blob, String)> {
+    let diff_id = sha256_digest(tar_bytes);
+    let file = cache.join(format!("{}.tar.gz", diff_id.trim_start_matches("sha256:")));
+    if let Ok(gzipped) = std::fs::read(&file)
+        && gunzip(&gzipped).is_some_and(|tar| sha256_digest(&tar) == diff_id)
+    {
+        return Ok((Blob::new(LAYER_MEDIA_TYPE, gzipped), diff_id));
+    }
+    let gzipped = gzip(tar_bytes)?;
+    // Best effort: a cache that cannot be written only costs the next deploy a compression.
+    let partial = file.with_extension(format!("partial-{}", std::process::id()));
+    if std::fs::create_dir_all(cache).is_ok() && std::fs::write(&partial, &gzipped).is_ok() {
+        let _ = std::fs::rename(&partial, &file);
+    }
+    Ok((Blob::new(LAYER_MEDIA_TYPE, gzipped), diff_id))
+}
+
+/// The decompressed bytes of a gzip stream, or `None` when it is not one.
+fn gunzip(data: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read as _;
 
     use super::*;
+
+    #[test]
+    fn a_cached_layer_is_the_same_blob_and_a_damaged_cache_is_ignored() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let tar = write_tar(&sample()).expect("tar");
+        let fresh = layer(&tar).expect("layer");
+        let first = layer_cached(&tar, cache.path()).expect("first");
+        let second = layer_cached(&tar, cache.path()).expect("second");
+        assert_eq!((&first.0.digest, &first.1), (&fresh.0.digest, &fresh.1));
+        assert_eq!((&second.0.digest, &second.1), (&fresh.0.digest, &fresh.1));
+        let file = cache.path().join(format!("{}.tar.gz", fresh.1.trim_start_matches("sha256:")));
+        std::fs::write(&file, b"not gzip").expect("damage");
+        assert_eq!(layer_cached(&tar, cache.path()).expect("again").0.digest, fresh.0.digest);
+    }
 
     fn sample() -> Vec<TarEntry> {
         vec![

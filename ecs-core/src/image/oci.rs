@@ -83,8 +83,12 @@ pub fn build_from(binary: &[u8], input: &ImageInput, created: &str) -> Result<Oc
     let bin_path = format!("{BIN_DIR}/{}", input.bin_name);
     let tar = layer::write_tar(&[TarEntry::file(&bin_path, binary.to_vec(), 0o755)])
         .map_err(|source| ImageError::Write { what: "binary layer".to_owned(), source })?;
-    let (app, app_diff_id) =
-        layer::layer(&tar).map_err(|source| ImageError::Write { what: "binary layer".to_owned(), source })?;
+    // Compressed once per binary: kept beside it in cargo's target directory.
+    let layer = match input.binary.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => layer::layer_cached(&tar, &dir.join(".cargo-ecs-layers")),
+        _ => layer::layer(&tar),
+    };
+    let (app, app_diff_id) = layer.map_err(|source| ImageError::Write { what: "binary layer".to_owned(), source })?;
 
     let config = json!({
         "architecture": input.platform.architecture,

@@ -565,7 +565,7 @@ fn rule_steps(
         let mut step = match existing {
             None => {
                 let mut s = new_step(Kind::ListenerRule, &name, Action::Create, Vec::new());
-                s.priority = Some(free_priority(band, &on_listener));
+                s.priority = Some(free_priority(band, &on_listener, target_group));
                 s
             }
             Some(rule) => {
@@ -573,7 +573,7 @@ fn rule_steps(
                 field(&mut c, "route", &rule.route, &Some(&spec.route));
                 let mut s = new_step(Kind::ListenerRule, &name, Action::Keep, Vec::new());
                 if !(band..band + RULES_PER_BAND).contains(&rule.priority) {
-                    let priority = free_priority(band, &on_listener);
+                    let priority = free_priority(band, &on_listener, target_group);
                     field(&mut c, "priority", &rule.priority, &priority);
                     s.priority = Some(priority);
                 }
@@ -598,10 +598,23 @@ fn rule_steps(
     Ok(steps)
 }
 
-/// The lowest priority of `band` that no rule of the listener has. A full band spills into the next one.
+/// A priority of `band` that no rule of the listener has, for the rule forwarding to `target_group`: the search
+/// starts at a slot derived from the target group's name and goes up, wrapping within the band (a full band
+/// spills past its end). Routes of one band never overlap, so their order within it does not matter; starting
+/// from different slots keeps services deployed at the same time from all asking for the same priority.
 #[must_use]
-pub fn free_priority(band: u32, taken: &[u32]) -> u32 {
-    (band..).find(|p| !taken.contains(p)).unwrap_or(band)
+pub fn free_priority(band: u32, taken: &[u32], target_group: &str) -> u32 {
+    let start = fnv1a(target_group) % RULES_PER_BAND;
+    (0..RULES_PER_BAND)
+        .map(|i| band + (start + i) % RULES_PER_BAND)
+        .chain(band + RULES_PER_BAND..)
+        .find(|p| !taken.contains(p))
+        .unwrap_or(band)
+}
+
+/// FNV-1a, 32 bits: a hash that stays the same across Rust versions and runs.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
 }
 
 fn describe_action(action: &ListenerAction) -> String {

@@ -67,10 +67,13 @@ fn a_second_service_adds_its_rule_and_its_user_tag_and_touches_nothing_else() {
     assert_eq!(lb.action, Action::Update, "{p}");
     assert_eq!(lb.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["users"]);
     assert!(p.steps.iter().filter(|s| s.kind == Kind::Listener).all(|s| s.action == Action::Keep), "{p}");
-    // a's rule holds the first priority of the host band: b takes the next one.
+    // b takes a free priority of the host band.
     let band = b.rule.as_ref().expect("rule").route.band();
-    assert_eq!(rule_steps(&p), [(Action::Create, ":80 host b.example.com".to_owned(), Some(band + 1))]);
-    assert!(p.to_string().contains(&format!("at priority {}", band + 1)), "{p}");
+    let taken: Vec<u32> = joining(&deployed(&a)).rules.iter().map(|r| r.priority).collect();
+    let priority = free_priority(band, &taken, "b");
+    assert!((band..band + RULES_PER_BAND).contains(&priority) && !taken.contains(&priority));
+    assert_eq!(rule_steps(&p), [(Action::Create, ":80 host b.example.com".to_owned(), Some(priority))]);
+    assert!(p.to_string().contains(&format!("at priority {priority}")), "{p}");
 }
 
 #[test]
@@ -84,8 +87,13 @@ fn more_specific_routes_get_lower_priorities_whatever_the_order_of_creation() {
     assert!(host_and_path.band() < host_only.band());
     assert!(host_and_path.band() < general.band());
     assert_eq!(general.paths, ["/api", "/api/*"]);
-    assert_eq!(free_priority(9900, &[9900, 9901, 9903]), 9902);
-    assert_eq!(free_priority(9800, &[]), 9800);
+    // Each target group starts at its own slot of the band, and takes the next free one.
+    let a = free_priority(9900, &[], "a");
+    assert!((9900..10_000).contains(&a), "{a}");
+    assert_eq!(free_priority(9900, &[a], "a"), if a == 9999 { 9900 } else { a + 1 });
+    assert_ne!(free_priority(9900, &[], "a"), free_priority(9900, &[], "b"));
+    let full: Vec<u32> = (9900..10_000).collect();
+    assert_eq!(free_priority(9900, &full, "a"), 10_000, "a full band spills past its end");
 }
 
 #[test]
@@ -145,7 +153,7 @@ fn a_rule_out_of_its_band_moves_and_a_changed_route_is_modified_in_place() {
     observed.rules[0].priority = 1;
     let p = plan(&a, &observed, false).expect("plan");
     let band = a.rule.as_ref().expect("rule").route.band();
-    assert_eq!(rule_steps(&p), [(Action::Update, ":80 path /a".to_owned(), Some(band))]);
+    assert_eq!(rule_steps(&p), [(Action::Update, ":80 path /a".to_owned(), Some(free_priority(band, &[1], "a")))]);
     let moved = service("a", &json!({ "load-balancer": { "path": "/b" } }));
     let p = plan(&moved, &deployed(&a), false).expect("plan");
     let step = p.step(Kind::ListenerRule).expect("rule step");

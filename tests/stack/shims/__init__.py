@@ -25,6 +25,7 @@ from .elbv2 import (
     Elbv2CreateLoadBalancerIdempotent,
     Elbv2CreateTargetGroupIdempotent,
     Elbv2EcsTargetHealth,
+    Elbv2FiftyTags,
     Elbv2HttpListenerHasNoTlsPolicy,
     Elbv2HttpsListenerNeedsCertificate,
 )
@@ -45,6 +46,7 @@ def build_shims() -> list[Shim]:
         Elbv2CreateLoadBalancerIdempotent(),
         Elbv2CreateTargetGroupIdempotent(),
         Elbv2CreateListenerIdempotent(),
+        Elbv2FiftyTags(),
         Elbv2HttpsListenerNeedsCertificate(),
         Elbv2HttpListenerHasNoTlsPolicy(),
         Elbv2EcsTargetHealth(),

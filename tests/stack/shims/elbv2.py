@@ -9,6 +9,7 @@ from moto.elbv2.exceptions import (
     DuplicateListenerError,
     DuplicateLoadBalancerName,
     DuplicateTargetGroupName,
+    TooManyTagsError,
     ValidationError,
 )
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus
@@ -154,6 +155,37 @@ class Elbv2CreateListenerIdempotent(Shim):
                         return listener
                     raise DuplicateListenerError()
                 return orig(self, *args, **kwargs)
+
+
+class Elbv2FiftyTags(Shim):
+    """ELBv2 AddTags beyond 10 tags on a resource.
+
+    *Deviation*: moto refuses an 11th tag with TooManyTags.
+
+    *AWS* (Elastic Load Balancing quotas, "Tags per load balancer / target group / listener / rule: 50";
+    AddTags: "Each resource can have a maximum of 50 tags"): up to 50 tags, then TooManyTags.
+
+    *Shim*: ``ELBv2Backend.add_tags`` raises TooManyTagsError only past 50 tags, else tags the resource.
+
+    *Remove when*: moto uses AWS's quota.
+    """
+
+    name = "elbv2-fifty-tags"
+    LIMIT = 50
+
+    def install(self) -> None:
+        limit = self.LIMIT
+
+        @patch(ELBv2Backend, "add_tags")
+        def add_tags(orig: Any, self: ELBv2Backend, resource_arns: list[str], tags: list[dict[str, str]]) -> Any:
+            del orig
+            wanted = self.tagging_service.flatten_tag_list(tags)
+            for arn in resource_arns:
+                existing = self.tagging_service.get_tag_dict_for_resource(arn)
+                if len(set(existing) | set(wanted)) > limit:
+                    raise TooManyTagsError()
+                self._get_resource_by_arn(arn)
+                self.tagging_service.tag_resource(arn, tags)
 
 
 class Elbv2HttpsListenerNeedsCertificate(Shim):
