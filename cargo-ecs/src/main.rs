@@ -17,6 +17,8 @@ use crate::progress::{Detail, Progress};
 const EXIT_FAILURE: u8 = 1;
 /// Exit code for invalid input: flags, settings, workspace.
 const EXIT_INVALID_INPUT: u8 = 2;
+/// Exit code after a stop on Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let args = arguments();
@@ -46,7 +48,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             printer.error(&error);
-            ExitCode::from(if error.is_input_error() { EXIT_INVALID_INPUT } else { EXIT_FAILURE })
+            ExitCode::from(match &error {
+                ecs_core::Error::Interrupted { .. } => EXIT_INTERRUPTED,
+                error if error.is_input_error() => EXIT_INVALID_INPUT,
+                _ => EXIT_FAILURE,
+            })
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::build::Artifact;
 use crate::config::{Resolved, Source};
 use crate::cost::{CostEstimate, Prices, estimate};
 use crate::error::{Error, Result};
+use crate::lock;
 use crate::publish::{BuiltImage, PublishOptions, Published, build_image, image_of, push_built};
 use crate::report::Reporter;
 use crate::stack::apply::{Applied, apply};
@@ -59,6 +60,9 @@ pub struct DeployReport {
     /// The last log lines of the tasks that stopped, when the rollout failed.
     pub logs: Vec<TaskLogs>,
 }
+
+/// Seconds an in-progress marker outlives the rollout timeout: time enough for the push and the apply.
+const LOCK_MARGIN_SECS: u64 = 900;
 
 /// Plans (and unless `dry_run`, applies) the stack of one service. `compiled` is its binary when it was compiled
 /// already (with other services, in one cargo invocation); else it is compiled while AWS is observed.
@@ -112,14 +116,31 @@ pub async fn deploy(
     if options.dry_run || report.plan.is_empty() {
         return Ok(report);
     }
-    if report.plan.step(Kind::TaskDefinition).is_some_and(|s| s.action == Action::Create) {
-        let pushed = push_built(settings, &clients.ecr, &options.publish, &built, reporter).await?;
-        report.image = pushed.image.clone();
-        report.pushed = Some(pushed);
+    // Only one deploy of a service applies at a time: take its in-progress marker before the first change.
+    let ttl = options.wait.as_ref().map_or(0, |w| w.timeout.as_secs()) + LOCK_MARGIN_SECS;
+    let arn_prefix = format!("arn:aws:logs:{}:{}:log-group:", clients.region, observation.lookups.account);
+    let lock =
+        lock::acquire(&clients.logs, &arn_prefix, &settings.cluster, &settings.service, ttl, options.force).await?;
+    if let Some(reason) = &lock.took_over {
+        reporter.warn(&format!("took over the deploy marker of {}: {reason}", settings.service));
     }
-    let applied = apply(&report.plan, &desired, &observation.observed, clients, options.force, reporter)
-        .await
-        .map_err(Error::Apply)?;
+    let changed = async {
+        if report.plan.step(Kind::TaskDefinition).is_some_and(|s| s.action == Action::Create) {
+            let pushed = push_built(settings, &clients.ecr, &options.publish, &built, reporter).await?;
+            report.image = pushed.image.clone();
+            report.pushed = Some(pushed);
+        }
+        apply(&report.plan, &desired, &observation.observed, clients, options.force, reporter)
+            .await
+            .map_err(Error::Apply)
+    }
+    .await;
+    let released = lock::release(&clients.logs, &lock).await;
+    let applied = changed?;
+    released?;
+    if let Some(remaining) = applied.interrupted {
+        return Err(Error::Interrupted { service: settings.service.clone(), done: applied.done, remaining });
+    }
     report.url = names::url(settings, applied.load_balancer_dns.as_deref().or_else(|| observed_dns(&observation)));
     if let (Some(options), Some(deployment)) = (&options.wait, &applied.deployment) {
         let container = &desired.task_definition.container;
@@ -131,9 +152,20 @@ pub async fn deploy(
             log_stream_prefix: container.log_stream_prefix.clone(),
             container: container.name.clone(),
         };
-        let (rollout, logs) = follow(clients, &target, deployment, options, reporter).await?;
-        report.rollout = Some(rollout);
-        report.logs = logs;
+        // Ctrl-C while following stops the following, not the deployment: ECS carries on.
+        tokio::select! {
+            followed = follow(clients, &target, deployment, options, reporter) => {
+                let (rollout, logs) = followed?;
+                report.rollout = Some(rollout);
+                report.logs = logs;
+            }
+            () = crate::interrupt::wait() => {
+                reporter.warn(&format!(
+                    "stopped following the rollout of {} on request; ECS goes on with it (cargo ecs status shows it)",
+                    settings.service
+                ));
+            }
+        }
     }
     report.applied = Some(applied);
     Ok(report)

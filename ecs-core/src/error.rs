@@ -57,6 +57,19 @@ pub enum Error {
         /// How it ended.
         verdict: String,
     },
+    /// Another deploy of the service is applying (its in-progress marker is held).
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    /// A stop was asked for (Ctrl-C): the apply stopped at a safe point.
+    #[error("deploy of {service} stopped at a safe point on request: {} step(s) done, {} not started", .done.len(), .remaining.len())]
+    Interrupted {
+        /// The service.
+        service: String,
+        /// Steps that finished.
+        done: Vec<String>,
+        /// Steps not started.
+        remaining: Vec<String>,
+    },
     /// Some of several services deployed together failed (each is reported in the summary).
     #[error("{} of {total} services failed: {}", .failed.len(), .failed.join(", "))]
     Services {
@@ -107,6 +120,12 @@ impl Error {
                 "set `architecture` to the image's, or rebuild the image for the task's platform (a user Dockerfile must not pin another --platform)".to_owned(),
             ),
             Self::Run(error) => error.help(),
+            Self::Lock(error) => error.help(),
+            Self::Interrupted { done, remaining, .. } => Some(format!(
+                "done: {}; not started: {}. Run the deploy again to finish: it starts from what exists",
+                if done.is_empty() { "nothing".to_owned() } else { done.join(", ") },
+                remaining.join(", ")
+            )),
             Self::Services { .. } => Some(
                 "the table above says why each failed; the others are deployed. Fix them and deploy again: services with nothing to change are skipped".to_owned(),
             ),

@@ -12,6 +12,8 @@ pub mod error;
 pub mod fleet;
 pub mod image;
 pub mod init;
+pub mod interrupt;
+pub mod lock;
 pub mod logs;
 pub mod publish;
 pub mod registry;

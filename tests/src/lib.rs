@@ -212,3 +212,137 @@ pub fn unique_name(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("{prefix}{}{micros}{n}", std::process::id() % 10_000)
 }
+
+/// The `cargo-ecs ecs ARGS` command [`cargo_ecs`] runs (same environment), to spawn and watch: the crash tests
+/// kill it part-way.
+#[must_use]
+pub fn cargo_ecs_command(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(binary());
+    command.arg("ecs").args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (name, _) in std::env::vars() {
+        let keep = name.starts_with("CARGO_ECS_STACK_") || name == "CARGO_ECS_REGISTRY_ENDPOINT";
+        if name.starts_with("CARGO_ECS_") && !keep {
+            command.env_remove(name);
+        }
+    }
+    command.env("CARGO_TARGET_DIR", fixture_target_dir());
+    command.envs(vars.iter().copied());
+    command
+}
+
+/// The plan's steps of a `plan` or `deploy` report (`--output json`), as `[{"kind", "name"}]`: the names the tool
+/// gives each resource, for `tests/stack/duplicates.py`.
+///
+/// # Panics
+/// When the report has no plan.
+#[must_use]
+pub fn plan_steps(report: &Value) -> Value {
+    let steps = report["plan"]["steps"].as_array().unwrap_or_else(|| panic!("no plan in {report}"));
+    steps.iter().map(|s| serde_json::json!({ "kind": s["kind"], "name": s["name"] })).collect()
+}
+
+/// The steps of a plan that change something: `(kind, action)` of each step whose action is not `keep`.
+#[must_use]
+pub fn plan_changes(report: &Value) -> Vec<(String, String)> {
+    report["plan"]["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter(|s| s["action"] != "keep")
+                .map(|s| (s["kind"].as_str().unwrap_or("").to_owned(), s["action"].as_str().unwrap_or("").to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Stack {
+    /// Counts the resources of `service` by name and tag (`tests/stack/duplicates.py`, names from `plan`'s steps):
+    /// `{"counts", "duplicates", "missing"}`.
+    #[must_use]
+    pub fn duplicates(&self, service: &str, plan: &Value) -> Value {
+        serde_json::from_str(&self.script("duplicates.py", &[service, &plan_steps(plan).to_string()]))
+            .expect("duplicates JSON")
+    }
+}
+
+/// `tests/stack/fault_proxy.py` in front of the stack's emulator, on a free port of 127.0.0.1; stopped when
+/// dropped. Point the tool at it with `AWS_ENDPOINT_URL` = [`FaultProxy::url`].
+#[derive(Debug)]
+pub struct FaultProxy {
+    child: std::process::Child,
+    url: String,
+}
+
+impl FaultProxy {
+    /// Starts the proxy with these flags (`--seed 7 --throttle 0.1`, ...), upstream the stack's emulator.
+    ///
+    /// # Panics
+    /// When the stack's environment is missing or the proxy does not start.
+    #[must_use]
+    pub fn start(flags: &[&str]) -> Self {
+        use std::io::BufRead as _;
+        let python = stack_var("CARGO_ECS_STACK_PYTHON");
+        let mut child = Command::new(python)
+            .arg("-B")
+            .arg(repo_root().join("tests/stack/fault_proxy.py"))
+            .args(["--upstream", &stack_var("AWS_ENDPOINT_URL"), "--port", "0"])
+            .args(flags)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start fault_proxy.py");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("fault_proxy.py's first line");
+        let url = line.trim().strip_prefix("listening on ").map(str::to_owned);
+        let Some(url) = url else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("fault_proxy.py did not start: {line:?}");
+        };
+        Self { child, url }
+    }
+
+    /// Where it listens: `http://127.0.0.1:PORT`.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Its counters (`GET /_faults`): requests, eligible, forwarded, injected per kind, by_call, config.
+    #[must_use]
+    pub fn faults(&self) -> Value {
+        self.control("GET", "/_faults", "")
+    }
+
+    /// Replaces its configuration (`POST /_faults/config`, e.g. `{"throttle": 0.1, "seed": 3}`); zeroes the counters.
+    #[must_use]
+    pub fn configure(&self, config: &Value) -> Value {
+        self.control("POST", "/_faults/config", &config.to_string())
+    }
+
+    fn control(&self, method: &str, path: &str, body: &str) -> Value {
+        use std::io::{Read as _, Write as _};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to fault_proxy.py");
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        let (head, json) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"), "{method} {path}: {answer}");
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path} is not JSON ({e}): {json}"))
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

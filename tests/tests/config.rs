@@ -191,6 +191,12 @@ fn bad_input_is_rejected_before_anything_reaches_aws() {
         ),
         (
             &api,
+            vec!["deploy", "--set", "load-balancer.path=api/*"],
+            vec![],
+            vec!["load-balancer.path:", "\"api/*\" is not a path prefix below \"/\""],
+        ),
+        (
+            &api,
             vec!["deploy", "--set", "execution-role=arn:aws:iam::123456789012:user/bob"],
             vec![],
             vec!["is not an IAM role ARN"],

@@ -26,6 +26,29 @@ pub async fn run(
     printer: &Printer,
 ) -> Result<()> {
     let dry_run = matches!(mode, Mode::Plan);
+    // Ctrl-C: the apply finishes the steps under way, starts no other, and says what remains; a second Ctrl-C
+    // quits at once.
+    let interrupts = tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ecs_core::interrupt::request();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let result = run_selected(global, resolved, mode, dry_run, reporter, printer).await;
+    interrupts.abort();
+    result
+}
+
+async fn run_selected(
+    global: &GlobalArgs,
+    resolved: &[Resolved],
+    mode: Mode,
+    dry_run: bool,
+    reporter: &dyn Reporter,
+    printer: &Printer,
+) -> Result<()> {
     let options = DeployOptions {
         force: matches!(mode, Mode::Deploy { force: true, .. }),
         dry_run,

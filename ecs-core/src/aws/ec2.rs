@@ -449,9 +449,59 @@ async fn authorize(
                 delay *= 2;
                 attempt += 1;
             }
+            // Some rules exist already: the call is all or nothing, so add them one source at a time. This is
+            // how a retried call whose first answer was lost ends, or one that raced another deploy of a service
+            // sharing the group.
+            Err(error) if error.code.as_deref() == Some("InvalidPermission.Duplicate") && sources(&permissions) > 1 => {
+                for single in split(&permissions) {
+                    let sent = client
+                        .authorize_security_group_ingress()
+                        .group_id(id)
+                        .ip_permissions(single)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            AwsError::from_sdk(
+                                "ec2:AuthorizeSecurityGroupIngress",
+                                format!("security group {name}"),
+                                &e,
+                            )
+                        });
+                    match sent {
+                        Err(error) if error.code.as_deref() == Some("InvalidPermission.Duplicate") => {}
+                        other => {
+                            other?;
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            Err(error) if error.code.as_deref() == Some("InvalidPermission.Duplicate") => return Ok(()),
             other => return other.map(|_| ()),
         }
     }
+}
+
+/// How many sources (address ranges, groups) `permissions` name in all.
+fn sources(permissions: &[IpPermission]) -> usize {
+    permissions.iter().map(|p| p.ip_ranges().len() + p.ipv6_ranges().len() + p.user_id_group_pairs().len()).sum()
+}
+
+/// `permissions` as one permission per source.
+fn split(permissions: &[IpPermission]) -> Vec<IpPermission> {
+    let mut singles = Vec::new();
+    for p in permissions {
+        let base = || {
+            IpPermission::builder()
+                .set_ip_protocol(p.ip_protocol().map(str::to_owned))
+                .set_from_port(p.from_port())
+                .set_to_port(p.to_port())
+        };
+        singles.extend(p.ip_ranges().iter().map(|r| base().ip_ranges(r.clone()).build()));
+        singles.extend(p.ipv6_ranges().iter().map(|r| base().ipv6_ranges(r.clone()).build()));
+        singles.extend(p.user_id_group_pairs().iter().map(|g| base().user_id_group_pairs(g.clone()).build()));
+    }
+    singles
 }
 
 // -------------------------------------------------------------------------------------------------------------

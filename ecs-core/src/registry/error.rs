@@ -9,8 +9,12 @@ use serde::Deserialize;
 /// An error of the ECR API or of the registry (OCI distribution API).
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    /// An ECR API call failed.
-    #[error("ECR {call} for repository `{repository}` failed: {message}")]
+    /// An ECR API call failed: `ecr:CALL of repository NAME failed[ after N attempts]: MESSAGE`.
+    #[error(
+        "ecr:{call} of {} failed{}: {message}",
+        if repository.is_empty() { "the registry's login".to_owned() } else { format!("repository {repository}") },
+        crate::aws::attempts_note(code.as_deref(), *unreachable)
+    )]
     Aws {
         /// The API operation, e.g. `CreateRepository`.
         call: &'static str,
@@ -206,6 +210,9 @@ impl RegistryError {
             Self::Aws { call, code: Some(code), .. } if is_credentials_code(code) => {
                 Some(format!("check the AWS credentials (--profile / AWS_PROFILE) and that they allow ecr:{call}"))
             }
+            Self::Aws { call, code: Some(code), .. } if crate::aws::is_throttling_code(code) => {
+                Some(crate::aws::throttling_help(&format!("ecr:{call}")))
+            }
             Self::Aws { .. } => None,
             Self::Token { .. } => Some("run the command again for a fresh token; check the AWS credentials".to_owned()),
             Self::Endpoint { .. } => Some(
@@ -357,5 +364,32 @@ mod tests {
         };
         assert!(unreachable.help().is_some_and(|h| h.contains("registry up")));
         assert!(unreachable.is_transient());
+    }
+
+    #[test]
+    fn ecr_errors_name_the_call_the_repository_and_the_attempts_of_a_retried_call() {
+        let aws = |call, repository: &str, code: &str, unreachable| RegistryError::Aws {
+            call,
+            repository: repository.to_owned(),
+            code: Some(code.to_owned()),
+            message: format!("{code}: Rate exceeded"),
+            unreachable,
+        };
+        let attempts = crate::aws::attempts_note(Some("ThrottlingException"), false);
+        assert!(attempts.starts_with(" after ") && attempts.ends_with(" attempts"), "{attempts}");
+        let throttled = aws("GetAuthorizationToken", "", "ThrottlingException", false);
+        assert_eq!(
+            throttled.to_string(),
+            format!(
+                "ecr:GetAuthorizationToken of the registry's login failed{attempts}: ThrottlingException: Rate exceeded"
+            )
+        );
+        assert!(throttled.help().is_some_and(|h| h.contains("AWS kept throttling ecr:GetAuthorizationToken")));
+        let denied = aws("CreateRepository", "hello", "AccessDeniedException", false);
+        assert_eq!(
+            denied.to_string(),
+            "ecr:CreateRepository of repository hello failed: AccessDeniedException: Rate exceeded"
+        );
+        assert!(denied.help().is_some_and(|h| h.contains("allow ecr:CreateRepository")));
     }
 }

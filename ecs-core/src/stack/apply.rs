@@ -26,6 +26,9 @@ pub struct Applied {
     pub load_balancer_dns: Option<String>,
     /// The target group's ARN.
     pub target_group: Option<String>,
+    /// Set when a stop was asked for (Ctrl-C): the steps not started. What is in `done` finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Vec<String>>,
 }
 
 /// An apply stopped by a failed step, with what it had done.
@@ -168,6 +171,12 @@ pub async fn apply(
     let todo: Vec<&Step> = plan.steps.iter().filter(|s| s.action != Action::Keep).collect();
     for current in 0..=wave(Kind::DnsRecord) {
         let steps: Vec<&Step> = todo.iter().copied().filter(|s| wave(s.kind) == current).collect();
+        // A safe point: every step started has finished; stop here when asked to.
+        if crate::interrupt::requested() && !steps.is_empty() {
+            reporter.warn("stop requested: the steps under way finished; no other starts");
+            applied.interrupted = Some(todo.iter().filter(|s| wave(s.kind) >= current).map(|s| label(s)).collect());
+            return Ok(applied);
+        }
         let results = futures_util::future::join_all(steps.iter().map(|step| {
             let resolved = &resolved;
             async move {
@@ -244,13 +253,31 @@ async fn apply_step(
             let Some(RoleRef::Managed(spec)) = role else { return Ok(("used as it is".to_owned(), Output::Nothing)) };
             match found {
                 Some(found) if !create => aws::iam::update_role(&clients.iam, spec, &found.state).await?,
-                _ => aws::iam::create_role(&clients.iam, spec).await?,
+                _ => match aws::iam::create_role(&clients.iam, spec).await {
+                    Ok(state) => state,
+                    // Created by this deploy's call whose answer was lost, or by a concurrent deploy: use it.
+                    Err(error) if error.code.as_deref() == Some("EntityAlreadyExists") => {
+                        let found = aws::iam::observe_role(&clients.iam, &spec.name)
+                            .await?
+                            .filter(|f| f.managed)
+                            .ok_or(error)?;
+                        aws::iam::update_role(&clients.iam, spec, &found.state).await?
+                    }
+                    Err(error) => return Err(error),
+                },
             };
             Ok((spec.arn.clone(), Output::Nothing))
         }
         Kind::LogGroup => {
             if create {
-                aws::logs::create_log_group(&clients.logs, &desired.log_group).await?;
+                match aws::logs::create_log_group(&clients.logs, &desired.log_group).await {
+                    Ok(_) => {}
+                    // Created by a call whose answer was lost: set its retention.
+                    Err(error) if error.code.as_deref() == Some("ResourceAlreadyExistsException") => {
+                        aws::logs::update_log_group(&clients.logs, &desired.log_group).await?;
+                    }
+                    Err(error) => return Err(error),
+                }
             } else {
                 aws::logs::update_log_group(&clients.logs, &desired.log_group).await?;
             }
