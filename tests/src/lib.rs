@@ -94,18 +94,7 @@ impl Output {
 /// When the binary cannot be started.
 #[must_use]
 pub fn cargo_ecs(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(binary());
-    command.arg("ecs").args(args).current_dir(dir).env("NO_COLOR", "1");
-    for (name, _) in std::env::vars() {
-        let keep = name.starts_with("CARGO_ECS_STACK_") || name == "CARGO_ECS_REGISTRY_ENDPOINT";
-        if name.starts_with("CARGO_ECS_") && !keep {
-            command.env_remove(name);
-        }
-    }
-    // Fixture builds share one target directory across runs, so a rebuild is incremental.
-    command.env("CARGO_TARGET_DIR", fixture_target_dir());
-    command.envs(vars.iter().copied());
-    let output = command.output().expect("run cargo-ecs");
+    let output = cargo_ecs_command(dir, args, vars).output().expect("run cargo-ecs");
     Output {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -225,9 +214,28 @@ pub fn cargo_ecs_command(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Co
             command.env_remove(name);
         }
     }
+    // Fixture builds share one target directory across runs, so a rebuild is incremental.
     command.env("CARGO_TARGET_DIR", fixture_target_dir());
     command.envs(vars.iter().copied());
     command
+}
+
+/// `--set` values of a service `name` with everything a deploy can create: HTTPS with a certificate for the new
+/// hosted zone `NAME.example.com` (made with tests/stack/domain.py), and the record `app.NAME.example.com`.
+/// Returns the settings and the certificate's ARN.
+#[must_use]
+pub fn https_service(stack: &Stack, name: &str) -> (Vec<String>, String) {
+    let zone = format!("{name}.example.com");
+    let certificate = stack.script("domain.py", &[&zone]).trim().to_owned();
+    let settings = vec![
+        format!("service={name}"),
+        format!("repository={name}"),
+        format!("load-balancer.certificate=*.{zone}"),
+        format!("dns.zone={zone}"),
+        "dns.name=app".to_owned(),
+        "assign-public-ip=true".to_owned(),
+    ];
+    (settings, certificate)
 }
 
 /// The plan's steps of a `plan` or `deploy` report (`--output json`), as `[{"kind", "name"}]`: the names the tool

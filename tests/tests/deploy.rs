@@ -3,7 +3,7 @@
 //!
 //! These tests read the emulator's global call log, so they run one at a time (`Stack::lock`).
 
-use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture, unique_name};
+use cargo_ecs_tests::{Output, Stack, cargo_ecs, fixture, https_service, unique_name};
 use serde_json::Value;
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
@@ -37,16 +37,8 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     let _aws = stack.lock();
     let name = unique_name("web");
     let zone = format!("{name}.example.com");
-    let certificate = stack.script("domain.py", &[&zone]).trim().to_owned();
+    let (settings, certificate) = https_service(&stack, &name);
     let ws = fixture("web");
-    let settings = [
-        format!("service={name}"),
-        format!("repository={name}"),
-        format!("load-balancer.certificate=*.{zone}"),
-        format!("dns.zone={zone}"),
-        "dns.name=app".to_owned(),
-        "assign-public-ip=true".to_owned(),
-    ];
     let mut base: Vec<&str> = vec!["--output", "json"];
     for s in &settings {
         base.extend(["--set", s.as_str()]);

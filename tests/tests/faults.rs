@@ -8,22 +8,14 @@
 
 #![allow(clippy::print_stdout, reason = "the figures (faults, kill points, duplicates) are printed for --nocapture")]
 
-use cargo_ecs_tests::{FaultProxy, Output, Stack, cargo_ecs, fixture, plan_changes, unique_name};
+use cargo_ecs_tests::{FaultProxy, Output, Stack, cargo_ecs, fixture, https_service, plan_changes, unique_name};
 use serde_json::Value;
 
 /// The settings of a service with everything a deploy can create: HTTPS with a certificate, a DNS record, a secret.
 fn settings(stack: &Stack, name: &str) -> Vec<String> {
-    let zone = format!("{name}.example.com");
-    let _ = stack.script("domain.py", &[&zone]);
-    vec![
-        format!("service={name}"),
-        format!("repository={name}"),
-        format!("load-balancer.certificate=*.{zone}"),
-        format!("dns.zone={zone}"),
-        "dns.name=app".to_owned(),
-        "assign-public-ip=true".to_owned(),
-        "secrets.DB_URL=arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf".to_owned(),
-    ]
+    let (mut settings, _) = https_service(stack, name);
+    settings.push("secrets.DB_URL=arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf".to_owned());
+    settings
 }
 
 /// `cargo ecs COMMAND --output json --set ...` (deploys with `--no-wait`), against `endpoint`.

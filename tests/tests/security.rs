@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use cargo_ecs_tests::{Stack, aws_clients, cargo_ecs, fixture, unique_name};
+use cargo_ecs_tests::{Stack, aws_clients, cargo_ecs, fixture, https_service, unique_name};
 use ecs_core::stack::model::TLS_POLICY;
 use serde_json::Value;
 
@@ -55,20 +55,13 @@ fn strings(value: &Value) -> Vec<String> {
 async fn a_deployed_service_gets_only_the_access_it_needs() {
     let stack = Stack::get();
     let name = unique_name("lp");
-    let zone = format!("{name}.example.com");
-    let certificate = stack.script("domain.py", &[&zone]).trim().to_owned();
+    let (mut settings, certificate) = https_service(&stack, &name);
     let ws = fixture("web");
-    let settings = [
-        format!("service={name}"),
-        format!("repository={name}"),
-        format!("load-balancer.certificate=*.{zone}"),
-        format!("dns.zone={zone}"),
-        "dns.name=app".to_owned(),
-        "assign-public-ip=true".to_owned(),
+    settings.extend([
         format!("secrets.DB_URL={DB_URL}"),
         format!("secrets.API_KEY={API_KEY}"),
         format!("secrets.TOKEN={TOKEN_PARAMETER}"),
-    ];
+    ]);
     let mut args = vec!["deploy", "--no-wait", "--output", "json"];
     for s in &settings {
         args.extend(["--set", s.as_str()]);

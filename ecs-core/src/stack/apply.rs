@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::desired::Desired;
-use super::model::{Ingress, ListenerAction, LoadBalancerState, RoleRef};
+use super::model::{Ingress, LoadBalancerState, RoleRef};
 use super::observed::Observed;
 use super::plan::{Action, Kind, Plan, Step};
 use crate::aws::{self, AwsError, AwsResult, Clients};
@@ -224,16 +224,6 @@ fn union(a: &[Ingress], b: &[Ingress]) -> Vec<Ingress> {
     all.into_iter().collect()
 }
 
-/// What a listener's default action does, in words.
-fn describe(action: &ListenerAction) -> String {
-    match action {
-        ListenerAction::Forward(target) => format!("forwards to {target}"),
-        ListenerAction::RedirectToHttps => "redirects to HTTPS".to_owned(),
-        ListenerAction::NotFound => "answers 404 where no rule matches".to_owned(),
-        ListenerAction::Other(what) => what.clone(),
-    }
-}
-
 async fn apply_step(
     step: &Step,
     desired: &Desired,
@@ -374,7 +364,10 @@ async fn apply_step(
                     }
                     Err(error) => return Err(error),
                 };
-                return Ok((describe(&spec.action), Output::Listener(spec.port, state.arn)));
+                return Ok((
+                    format!("default action: {}", spec.action.describe()),
+                    Output::Listener(spec.port, state.arn),
+                ));
             };
             let changed = |field: &str| step.changes.iter().any(|c| c.field == field);
             let changes = aws::elb::ListenerChanges { protocol: changed("protocol"), action: changed("action") };
@@ -384,7 +377,11 @@ async fn apply_step(
             if let (true, Some(certificate)) = (changed("certificates"), &spec.certificate_arn) {
                 aws::elb::add_listener_certificate(&clients.elb, arn, certificate).await?;
             }
-            let text = if changes.action { describe(&spec.action) } else { "default action kept".to_owned() };
+            let text = if changes.action {
+                format!("default action: {}", spec.action.describe())
+            } else {
+                "default action kept".to_owned()
+            };
             Ok((text, Output::Listener(spec.port, arn.clone())))
         }
         Kind::ListenerRule => {

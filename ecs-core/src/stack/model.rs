@@ -358,6 +358,19 @@ pub enum ListenerAction {
     Other(String),
 }
 
+impl ListenerAction {
+    /// What it does, in words: `forward to api`, `redirect to HTTPS`, `answer 404`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Forward(target) => format!("forward to {target}"),
+            Self::RedirectToHttps => "redirect to HTTPS".to_owned(),
+            Self::NotFound => "answer 404".to_owned(),
+            Self::Other(what) => what.clone(),
+        }
+    }
+}
+
 /// Whose a listener's default action is. Services of a cluster share its load balancer: the one service without a
 /// routing rule claims the default action; the others only fill in a neutral default and never take it over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

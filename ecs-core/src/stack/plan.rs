@@ -508,7 +508,7 @@ fn listener_step(spec: &ListenerSpec, existing: Option<&ListenerState>, target_g
     }
     field(&mut c, "tls-policy", &s.ssl_policy, &spec.ssl_policy);
     if default_action_changes(spec, &s.action, target_group) {
-        field(&mut c, "action", &describe_action(&s.action), &describe_action(&spec.action));
+        field(&mut c, "action", &s.action.describe(), &spec.action.describe());
     }
     let action = if c.is_empty() { Action::Keep } else { Action::Update };
     new_step(Kind::Listener, &name, action, c)
@@ -552,7 +552,7 @@ fn rule_steps(
                 load_balancer: load_balancer.to_owned(),
                 port: spec.port,
                 route: spec.route.to_string(),
-                other: describe_action(&other.action),
+                other: other.action.describe(),
             });
         }
         let name = format!(":{} {}", spec.port, spec.route);
@@ -615,15 +615,6 @@ pub fn free_priority(band: u32, taken: &[u32], target_group: &str) -> u32 {
 /// FNV-1a, 32 bits: a hash that stays the same across Rust versions and runs.
 fn fnv1a(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
-}
-
-fn describe_action(action: &ListenerAction) -> String {
-    match action {
-        ListenerAction::Forward(target) => format!("forward to {target}"),
-        ListenerAction::RedirectToHttps => "redirect to HTTPS".to_owned(),
-        ListenerAction::NotFound => "answer 404".to_owned(),
-        ListenerAction::Other(what) => what.clone(),
-    }
 }
 
 fn task_definition_step(desired: &Desired, observed: &Observed) -> Step {
