@@ -180,7 +180,7 @@ pub fn estimate(settings: &Settings, zones: usize, prices: &Prices) -> CostEstim
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use serde_json::json;
 
@@ -188,11 +188,7 @@ mod tests {
     use crate::config::{PackageInfo, Source, from_metadata, resolve};
 
     fn settings(ecs: &serde_json::Value) -> Settings {
-        let package = PackageInfo {
-            name: "app".to_owned(),
-            manifest_path: PathBuf::from("/w/Cargo.toml"),
-            bins: vec!["app".to_owned()],
-        };
+        let package = PackageInfo::with_one_bin("app", "/w/Cargo.toml");
         let source = Source::PackageMetadata { file: package.manifest_path.clone() };
         let layers = from_metadata(ecs, source.clone(), |_| source.clone()).expect("metadata");
         resolve(&package, None, &[layers.base], Path::new("/w")).expect("settings").settings

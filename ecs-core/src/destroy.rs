@@ -458,7 +458,7 @@ async fn delete(deletion: &Deletion, clients: &Clients) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use serde_json::json;
 
@@ -469,11 +469,7 @@ mod tests {
     use crate::stack::observed::Observed;
 
     fn settings() -> Settings {
-        let package = PackageInfo {
-            name: "app".to_owned(),
-            manifest_path: PathBuf::from("/w/app/Cargo.toml"),
-            bins: vec!["app".to_owned()],
-        };
+        let package = PackageInfo::with_one_bin("app", "/w/app/Cargo.toml");
         let source = Source::PackageMetadata { file: package.manifest_path.clone() };
         let metadata = json!({
             "port": 8080, "cluster": "shared",

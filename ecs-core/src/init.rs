@@ -414,7 +414,7 @@ default = []
         }
         let prod = layers.environments.get("prod").expect("an environments.prod example");
         assert!(prod.values.contains_key("desired-count"));
-        let package = PackageInfo { name: "api".to_owned(), manifest_path: file.clone(), bins: vec!["api".to_owned()] };
+        let package = PackageInfo::with_one_bin("api", file.clone());
         for environment in [None, Some("prod")] {
             let mut stack = vec![layers.base.clone()];
             stack.extend(environment.map(|_| prod.clone()));

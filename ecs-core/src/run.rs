@@ -565,11 +565,7 @@ mod tests {
     const ARN: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/app/db";
 
     fn settings(metadata: &serde_json::Value) -> Settings {
-        let package = PackageInfo {
-            name: "web".to_owned(),
-            manifest_path: PathBuf::from("/w/web/Cargo.toml"),
-            bins: vec!["web".to_owned()],
-        };
+        let package = PackageInfo::with_one_bin("web", "/w/web/Cargo.toml");
         let source = Source::PackageMetadata { file: package.manifest_path.clone() };
         let layers = from_metadata(metadata, source.clone(), |_| source.clone()).expect("valid metadata");
         resolve(&package, None, &[layers.base], Path::new("/w/web")).expect("valid settings").settings

@@ -343,7 +343,7 @@ pub fn short_digest(digest: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
     use crate::config::{PackageInfo, Source, from_metadata, resolve};
@@ -354,11 +354,7 @@ mod tests {
     const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:";
 
     fn settings() -> Settings {
-        let package = PackageInfo {
-            name: "web".to_owned(),
-            manifest_path: PathBuf::from("/w/web/Cargo.toml"),
-            bins: vec!["web".to_owned()],
-        };
+        let package = PackageInfo::with_one_bin("web", "/w/web/Cargo.toml");
         let source = Source::PackageMetadata { file: package.manifest_path.clone() };
         let metadata = serde_json::json!({ "port": 8080 });
         let layers = from_metadata(&metadata, source.clone(), |_| source.clone()).expect("valid metadata");

@@ -27,6 +27,14 @@ pub struct PackageInfo {
     pub bins: Vec<String>,
 }
 
+#[cfg(test)]
+impl PackageInfo {
+    /// A package with one binary of its own name.
+    pub fn with_one_bin(name: &str, manifest_path: impl Into<PathBuf>) -> Self {
+        Self { name: name.to_owned(), manifest_path: manifest_path.into(), bins: vec![name.to_owned()] }
+    }
+}
+
 /// A setting's final value and the layer it came from, as `config --explain` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explained {

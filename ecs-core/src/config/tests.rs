@@ -14,14 +14,7 @@ fn workspace(workspace_ecs: Value, package_ecs: Value) -> Workspace {
     Workspace {
         root_manifest: PathBuf::from(ROOT),
         ecs_metadata: workspace_ecs,
-        members: vec![Member {
-            info: PackageInfo {
-                name: "app".to_owned(),
-                manifest_path: PathBuf::from(APP),
-                bins: vec!["app".to_owned()],
-            },
-            ecs_metadata: package_ecs,
-        }],
+        members: vec![Member { info: PackageInfo::with_one_bin("app", APP), ecs_metadata: package_ecs }],
         manifest: PathBuf::from(APP),
     }
 }
@@ -432,14 +425,8 @@ fn binaries_are_chosen_or_asked_for() {
 #[test]
 fn selection_of_packages() {
     let mut ws = workspace(Value::Null, json!({}));
-    ws.members.push(Member {
-        info: PackageInfo {
-            name: "worker".to_owned(),
-            manifest_path: "/w/worker/Cargo.toml".into(),
-            bins: vec!["worker".to_owned()],
-        },
-        ecs_metadata: Value::Null,
-    });
+    ws.members
+        .push(Member { info: PackageInfo::with_one_bin("worker", "/w/worker/Cargo.toml"), ecs_metadata: Value::Null });
     ws.manifest = PathBuf::from(ROOT);
     let names =
         |sel: &Selection| -> Vec<String> { ws.select(sel).expect("ok").iter().map(|m| m.info.name.clone()).collect() };

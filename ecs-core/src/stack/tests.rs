@@ -1,7 +1,7 @@
 //! The planner with plain data: settings in, plans out, no AWS.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -14,11 +14,7 @@ use crate::config::{PackageInfo, Settings, Source, from_metadata, resolve};
 pub(super) const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:aaaa";
 
 pub(super) fn settings(package_ecs: &serde_json::Value) -> Settings {
-    let package = PackageInfo {
-        name: "app".to_owned(),
-        manifest_path: PathBuf::from("/w/app/Cargo.toml"),
-        bins: vec!["app".to_owned()],
-    };
+    let package = PackageInfo::with_one_bin("app", "/w/app/Cargo.toml");
     let source = Source::PackageMetadata { file: package.manifest_path.clone() };
     let layers = from_metadata(package_ecs, source.clone(), |_| source.clone()).expect("valid metadata");
     resolve(&package, None, &[layers.base], Path::new("/w/app")).expect("valid settings").settings
