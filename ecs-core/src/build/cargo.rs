@@ -55,32 +55,44 @@ impl CargoBuild {
         };
         let manifest = self.units.first().map(|u| u.manifest_path.display().to_string()).unwrap_or_default();
         args.extend(["--manifest-path".to_owned(), manifest]);
-        let single = self.units.len() == 1;
-        let mut features = Vec::new();
         for unit in &self.units {
             args.extend(["--package".to_owned(), unit.package.clone(), "--bin".to_owned(), unit.bin.clone()]);
-            // With several packages, cargo wants `package/feature`.
-            features
-                .extend(unit.features.iter().map(|f| if single { f.clone() } else { format!("{}/{f}", unit.package) }));
         }
         args.extend(
             ["--target", &self.target, "--profile", &self.profile, "--message-format=json-render-diagnostics"]
                 .map(str::to_owned),
         );
-        if !single {
+        if self.units.len() > 1 {
             args.push("--keep-going".to_owned());
         }
+        args.extend(self.feature_args());
+        if self.strip {
+            args.extend(["--config".to_owned(), format!("profile.{}.strip=\"symbols\"", self.profile)]);
+        }
+        (program, args)
+    }
+
+    /// `--features` and `--no-default-features` as cargo takes them for these units (with several packages,
+    /// `package/feature`): the same for `cargo build` and for the `cargo metadata` that reads the graph it builds.
+    #[must_use]
+    pub fn feature_args(&self) -> Vec<String> {
+        let single = self.units.len() == 1;
+        let mut features: Vec<String> = self
+            .units
+            .iter()
+            .flat_map(|unit| {
+                unit.features.iter().map(move |f| if single { f.clone() } else { format!("{}/{f}", unit.package) })
+            })
+            .collect();
         features.dedup();
+        let mut args = Vec::new();
         if !features.is_empty() {
             args.extend(["--features".to_owned(), features.join(",")]);
         }
         if self.no_default_features {
             args.push("--no-default-features".to_owned());
         }
-        if self.strip {
-            args.extend(["--config".to_owned(), format!("profile.{}.strip=\"symbols\"", self.profile)]);
-        }
-        (program, args)
+        args
     }
 
     /// Environment for the build: rust-lld as the target's linker, unless the user chose one.

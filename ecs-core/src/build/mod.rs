@@ -4,6 +4,7 @@
 //! aws-lc-sys, ...), a C cross compiler is needed: `cargo zigbuild` with zig, or a clear error saying how to get them.
 
 mod c_code;
+mod c_code_cache;
 mod cargo;
 mod error;
 mod toolchain;
@@ -14,6 +15,7 @@ use cargo_metadata::MetadataCommand;
 use serde::Serialize;
 
 pub use c_code::c_code_packages;
+pub use c_code_cache::CCodeCache;
 pub use cargo::{CargoBuild, Unit};
 pub use error::BuildError;
 pub use toolchain::{Linker, find_on_path, target_installed, zig_available, zig_missing};
@@ -98,26 +100,7 @@ async fn compile_group(
 ) -> Vec<Result<Artifact, BuildError>> {
     let fail = |error: BuildError| all.iter().map(|_| Err(error.clone())).collect();
     let target = key.target.clone();
-    if !target_installed(&target) {
-        return fail(BuildError::TargetMissing { target });
-    }
-    let c_crates = match c_crates(all, &target) {
-        Ok(found) => found,
-        Err(error) => return fail(error),
-    };
-    let linker = if c_crates.is_empty() {
-        Linker::RustLld
-    } else {
-        let cargo_zigbuild = find_on_path("cargo-zigbuild");
-        match (zig_missing(zig_available(), cargo_zigbuild.is_some()), cargo_zigbuild) {
-            (None, Some(cargo_zigbuild)) => Linker::Zig { cargo_zigbuild },
-            (missing, _) => {
-                let missing = missing.unwrap_or_default();
-                return fail(BuildError::ZigMissing { crates: c_crates.join(", "), target, missing });
-            }
-        }
-    };
-    let build = CargoBuild {
+    let mut build = CargoBuild {
         units: all
             .iter()
             .map(|s| Unit {
@@ -131,11 +114,27 @@ async fn compile_group(
         profile: key.profile.clone(),
         no_default_features: key.no_default_features,
         strip: key.strip,
-        linker: linker.clone(),
+        linker: Linker::RustLld,
     };
+    let c_crates = match c_crates(&build) {
+        Ok(found) => found,
+        Err(error) => return fail(error),
+    };
+    build.linker = match linker_for(&c_crates, &target) {
+        Ok(linker) => linker,
+        Err(error) => return fail(error),
+    };
+    let linker = build.linker.clone();
     let step = format!("compile {} for {target}", build.bins());
     reporter.begin(&step);
     let binaries = match build.run(&step, reporter).await {
+        // The target's standard library is looked for only when cargo failed: a missing one is why, said plainly.
+        Ok(binaries) if binaries.iter().any(Result::is_err) && !target_installed(&target) => {
+            Err(BuildError::TargetMissing { target: target.clone() })
+        }
+        other => other,
+    };
+    let binaries = match binaries {
         Ok(binaries) => binaries,
         Err(error) => {
             reporter.end(&step, "failed");
@@ -169,21 +168,60 @@ async fn compile_group(
     results
 }
 
-/// The crates of the packages' graphs, for `target`, that compile C code, read with one `cargo metadata` (the
+/// How to link a graph in which `c_crates` compile C: rust-lld when none does, else zig through cargo-zigbuild.
+///
+/// # Errors
+/// zig or cargo-zigbuild missing, naming the crates that need them.
+fn linker_for(c_crates: &[String], target: &str) -> Result<Linker, BuildError> {
+    if c_crates.is_empty() {
+        return Ok(Linker::RustLld);
+    }
+    let cargo_zigbuild = find_on_path("cargo-zigbuild");
+    match (zig_missing(zig_available(), cargo_zigbuild.is_some()), cargo_zigbuild) {
+        (None, Some(cargo_zigbuild)) => Ok(Linker::Zig { cargo_zigbuild }),
+        (missing, _) => Err(BuildError::ZigMissing {
+            crates: c_crates.join(", "),
+            target: target.to_owned(),
+            missing: missing.unwrap_or_default(),
+        }),
+    }
+}
+
+/// The crates of the build's graph, for its target and features, that compile C: remembered from the last build
+/// while its lock file and path manifests are unchanged ([`CCodeCache`]), else read with one `cargo metadata` (the
 /// packages are members of one workspace).
-fn c_crates(all: &[&Settings], target: &str) -> Result<Vec<String>, BuildError> {
-    let Some(first) = all.first() else { return Ok(Vec::new()) };
+fn c_crates(build: &CargoBuild) -> Result<Vec<String>, BuildError> {
+    let Some(first) = build.units.first() else { return Ok(Vec::new()) };
+    let manifest = first.manifest_path.display().to_string();
+    let features = build.feature_args();
+    let packages: Vec<&str> = build.units.iter().map(|u| u.package.as_str()).collect();
+    let key: Vec<&str> = [manifest.as_str(), build.target.as_str()]
+        .into_iter()
+        .chain(packages.iter().copied())
+        .chain(features.iter().map(String::as_str))
+        .collect();
+    let cache = CCodeCache::for_user(&key);
+    if let Some(found) = cache.read() {
+        return Ok(found);
+    }
+    let mut options = vec!["--filter-platform".to_owned(), build.target.clone()];
+    options.extend(features);
     let metadata = MetadataCommand::new()
         .manifest_path(&first.manifest_path)
-        .other_options(vec!["--filter-platform".to_owned(), target.to_owned()])
+        .other_options(options)
         .exec()
         .map_err(|e| BuildError::Metadata { manifest: first.manifest_path.clone(), message: e.to_string() })?;
-    let mut crates: Vec<String> = all
+    let mut crates: Vec<String> = packages
         .iter()
-        .filter_map(|s| metadata.packages.iter().find(|p| p.name.as_str() == s.package))
+        .filter_map(|name| metadata.packages.iter().find(|p| p.name.as_str() == *name))
         .flat_map(|p| c_code_packages(&metadata, &p.id))
         .collect();
     crates.sort();
     crates.dedup();
+    // What the graph was read from: the lock file, and the manifests of the packages that are not pinned by it.
+    let inputs: Vec<PathBuf> = std::iter::once(metadata.workspace_root.join("Cargo.lock").into_std_path_buf())
+        .chain(metadata.packages.iter().filter(|p| p.source.is_none()).map(|p| p.manifest_path.clone().into()))
+        .collect();
+    cache.write(&inputs, &crates);
     Ok(crates)
 }
