@@ -131,7 +131,12 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     assert_eq!(stack.mutating_calls(), Vec::<String>::new(), "plan changed AWS");
     let changed = ok(&run(ws.path(), &with(&["deploy", "--set", "memory=1024"])));
     assert!(changed["pushed"]["push"]["blobs-uploaded"] == 0, "an unchanged image uploads nothing: {changed}");
-    assert_eq!(stack.mutating_calls(), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
+    // Between taking and handing back the in-progress marker (a log group, see ecs-core/src/lock.rs): exactly the
+    // new revision and the service update.
+    assert_eq!(
+        stack.mutating_calls(),
+        ["logs:CreateLogGroup", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "logs:DeleteLogGroup"]
+    );
     let after = inspect();
     assert_eq!(
         after["task-definition-revisions"],
@@ -146,7 +151,12 @@ fn deploy_builds_the_whole_stack_then_changes_only_what_changed() {
     stack.reset_calls();
     let rolled = ok(&run(ws.path(), &with(&["deploy", "--set", "memory=1024"])));
     assert_eq!(rolled["pushed"]["push"]["blobs-uploaded"], 2, "binary layer + config: {}", rolled["pushed"]);
-    assert_eq!(stack.mutating_calls(), vec!["ecs:RegisterTaskDefinition".to_owned(), "ecs:UpdateService".to_owned()]);
+    // Between taking and handing back the in-progress marker (a log group, see ecs-core/src/lock.rs): exactly the
+    // new revision and the service update.
+    assert_eq!(
+        stack.mutating_calls(),
+        ["logs:CreateLogGroup", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "logs:DeleteLogGroup"]
+    );
     let rolled_wiring = inspect();
     assert_eq!(rolled_wiring["service"]["deployments"][0][0], "PRIMARY");
     assert_ne!(rolled_wiring["task-definition"]["image"], after["task-definition"]["image"]);
