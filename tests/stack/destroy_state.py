@@ -26,6 +26,18 @@ def group_exists(ec2, name):
     return bool(ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"])
 
 
+def named(call, key, **by_name):
+    """The resources a Describe call returns for the names given, [] when AWS says one does not exist (asking by
+    name, not listing: a list is paged, and the shared emulator holds many resources of other tests)."""
+    try:
+        return call(**by_name)[key]
+    except Exception as err:  # noqa: BLE001 - botocore's ClientError for "not found", of whichever service
+        code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
+        if "NotFound" in code or "NoSuchEntity" in code:
+            return []
+        raise
+
+
 def main(args):
     ecs, elb, iam, logs, ec2, r53, ecr = (client(s) for s in ("ecs", "elbv2", "iam", "logs", "ec2", "route53", "ecr"))
     if args[0] == "create-unmanaged":
@@ -40,19 +52,19 @@ def main(args):
     services = ecs.describe_services(cluster=cluster, services=[service])["services"] if out["cluster"] == "ACTIVE" else []
     out["service"] = services[0]["status"] if services else None
     out["active-revisions"] = len(ecs.list_task_definitions(familyPrefix=service, status="ACTIVE")["taskDefinitionArns"])
-    groups = [t for t in elb.describe_target_groups()["TargetGroups"] if t["TargetGroupName"] == service]
+    groups = named(elb.describe_target_groups, "TargetGroups", Names=[service])
     out["target-group"] = bool(groups)
     # The load balancer is the cluster's, shared by its services; "rules" counts those forwarding to this service.
-    lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == cluster]
+    lbs = named(elb.describe_load_balancers, "LoadBalancers", Names=[cluster])
     out["load-balancer"] = bool(lbs)
     tg_arns = {t["TargetGroupArn"] for t in groups}
     out["rules"] = sum(1 for lb in lbs for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
                        for r in elb.describe_rules(ListenerArn=li["ListenerArn"])["Rules"]
                        if not r["IsDefault"] and any(a.get("TargetGroupArn") in tg_arns for a in r["Actions"]))
     out["security-groups"] = sorted(n for n in (f"{cluster}-lb", f"{service}-tasks") if group_exists(ec2, n))
-    out["role"] = any(r["RoleName"] == f"{service}-execution" for r in iam.list_roles()["Roles"])
+    out["role"] = bool(named(lambda **k: {"Role": [iam.get_role(**k)["Role"]]}, "Role", RoleName=f"{service}-execution"))
     out["log-group"] = log_group_exists(logs, f"/ecs/{service}")
-    out["repository"] = any(r["repositoryName"] == repository for r in ecr.describe_repositories()["repositories"])
+    out["repository"] = bool(named(ecr.describe_repositories, "repositories", repositoryNames=[repository]))
     out["unmanaged"] = {"log-group": log_group_exists(logs, f"/ecs/{unmanaged}"), "security-group": group_exists(ec2, unmanaged)}
     if len(args) > 6:
         zone, record = args[5], args[6]

@@ -25,6 +25,7 @@ import os
 import sys
 
 import boto3
+from listing import every
 
 SERVICE_TAG = "cargo-ecs:service"
 
@@ -41,11 +42,11 @@ class Aws:
             client(s) for s in ("ecs", "elbv2", "iam", "logs", "route53", "ec2")
         )
         self.roles = [r for page in self.iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
-        arns = self.ecs.list_clusters()["clusterArns"]
+        arns = every(self.ecs, "list_clusters", "clusterArns")
         self.clusters = []
         for i in range(0, len(arns), 100):
             self.clusters += self.ecs.describe_clusters(clusters=arns[i : i + 100])["clusters"]
-        self.groups = self.ec2.describe_security_groups()["SecurityGroups"]
+        self.groups = every(self.ec2, "describe_security_groups", "SecurityGroups")
         self.lbs = [lb for page in self.elb.get_paginator("describe_load_balancers").paginate() for lb in page["LoadBalancers"]]
         self.tgs = [tg for page in self.elb.get_paginator("describe_target_groups").paginate() for tg in page["TargetGroups"]]
         self.tags = {}
@@ -53,7 +54,7 @@ class Aws:
         for i in range(0, len(arns), 20):
             for description in self.elb.describe_tags(ResourceArns=arns[i : i + 20])["TagDescriptions"]:
                 self.tags[description["ResourceArn"]] = description.get("Tags", [])
-        self.zones = self.r53.list_hosted_zones()["HostedZones"]
+        self.zones = every(self.r53, "list_hosted_zones", "HostedZones")
 
 
 def main(service, steps, aws=None):
@@ -81,8 +82,8 @@ def main(service, steps, aws=None):
         count("cluster", name, sum(1 for c in aws.clusters if c["clusterName"] == name and c["status"] == "ACTIVE"))
     for name in names["service"]:
         cluster = (names["cluster"] or [name])[0]
-        arns = ecs.list_services(cluster=cluster)["serviceArns"]
-        described = ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []
+        arns = every(ecs, "list_services", "serviceArns", cluster=cluster)
+        described = [d for i in range(0, len(arns), 10) for d in ecs.describe_services(cluster=cluster, services=arns[i : i + 10])["services"]]
         count("service", name, sum(1 for s in described if s["serviceName"] == name and s["status"] == "ACTIVE"))
 
     groups = aws.groups

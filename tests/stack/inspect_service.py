@@ -8,6 +8,7 @@ import os
 import sys
 
 import boto3
+from listing import every
 
 
 def client(service):
@@ -60,7 +61,7 @@ def main(cluster, service, zone=None, record=None):
                                "load-balancers": tg.get("LoadBalancerArns", [])}
         lb = elb.describe_load_balancers(LoadBalancerArns=tg["LoadBalancerArns"][:1])["LoadBalancers"][0] if tg.get("LoadBalancerArns") else None
         if lb is None:
-            lbs = [l for l in elb.describe_load_balancers()["LoadBalancers"]]
+            lbs = every(elb, "describe_load_balancers", "LoadBalancers")
             lb = next((l for l in lbs if any(
                 a.get("TargetGroupArn") == tg_arn for li in elb.describe_listeners(LoadBalancerArn=l["LoadBalancerArn"])["Listeners"] for a in li["DefaultActions"])), None)
         if lb is not None:

@@ -10,6 +10,7 @@ import os
 import sys
 
 import boto3
+from listing import every
 
 
 def client(service):
@@ -23,13 +24,13 @@ def values(condition):
 
 def main(name, zone):
     elb, r53 = client("elbv2"), client("route53")
-    lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == name]
+    lbs = [lb for lb in every(elb, "describe_load_balancers", "LoadBalancers") if lb["LoadBalancerName"] == name]
     out = {"load-balancers": len(lbs), "listeners": [], "rules": [], "target-groups": [], "users": [], "records": []}
     if not lbs:
         print(json.dumps(out, sort_keys=True))
         return
     lb = lbs[0]
-    tg_names = {t["TargetGroupArn"]: t["TargetGroupName"] for t in elb.describe_target_groups()["TargetGroups"]}
+    tg_names = {t["TargetGroupArn"]: t["TargetGroupName"] for t in every(elb, "describe_target_groups", "TargetGroups")}
     forwarded = set()
     for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
         default = li["DefaultActions"][0]
