@@ -14,7 +14,7 @@ use crate::config::{Resolved, Source};
 use crate::cost::{CostEstimate, Prices, estimate};
 use crate::error::{Error, Result};
 use crate::lock;
-use crate::publish::{BuiltImage, PublishOptions, Published, build_image, image_of, push_built};
+use crate::publish::{BuiltImage, PublishOptions, Published, build_image, image_of, prepare_push};
 use crate::report::Reporter;
 use crate::stack::apply::{Applied, apply};
 use crate::stack::observe::{Observation, observe};
@@ -116,17 +116,24 @@ pub async fn deploy(
     if options.dry_run || report.plan.is_empty() {
         return Ok(report);
     }
-    // Only one deploy of a service applies at a time: take its in-progress marker before the first change.
+    // Only one deploy of a service applies at a time: take its in-progress marker before the first change, and
+    // meanwhile read what the push needs (the repository, the registry's login).
     let ttl = options.wait.as_ref().map_or(0, |w| w.timeout.as_secs()) + LOCK_MARGIN_SECS;
     let arn_prefix = format!("arn:aws:logs:{}:{}:log-group:", clients.region, observation.lookups.account);
-    let lock =
-        lock::acquire(&clients.logs, &arn_prefix, &settings.cluster, &settings.service, ttl, options.force).await?;
+    let needs_image = report.plan.step(Kind::TaskDefinition).is_some_and(|s| s.action == Action::Create);
+    let (lock, push_target) = tokio::join!(
+        lock::acquire(&clients.logs, &arn_prefix, &settings.cluster, &settings.service, ttl, options.force),
+        async {
+            if needs_image { prepare_push(settings, clients, &options.publish).await.map(Some) } else { Ok(None) }
+        },
+    );
+    let lock = lock?;
     if let Some(reason) = &lock.took_over {
         reporter.warn(&format!("took over the deploy marker of {}: {reason}", settings.service));
     }
     let changed = async {
-        if report.plan.step(Kind::TaskDefinition).is_some_and(|s| s.action == Action::Create) {
-            let pushed = push_built(settings, &clients.ecr, &options.publish, &built, reporter).await?;
+        if let Some(target) = push_target? {
+            let pushed = target.push(settings, clients, &built, reporter).await?;
             report.image = pushed.image.clone();
             report.pushed = Some(pushed);
         }

@@ -386,7 +386,7 @@ pub async fn plan(settings: &Settings, clients: &Clients, purge_images: bool) ->
         async { Ok(aws::ecs::other_services(&clients.ecs, &settings.cluster, &settings.service).await?) },
         async { Ok(aws::ecs_revisions::active_revisions(&clients.ecs, &settings.family).await?) },
         async { Ok(aws::ecs::task_definition_is_managed(&clients.ecs, &settings.family).await?) },
-        async { Ok(ecr::observe_repository(&clients.ecr, &settings.repository).await?) },
+        async { Ok(ecr::find_repository(&clients.ecr, &settings.repository).await?.map(|r| r.info.managed)) },
     )?;
     let around = Surroundings {
         other_services,

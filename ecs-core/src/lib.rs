@@ -20,6 +20,7 @@ pub mod registry;
 pub mod report;
 pub mod rollback;
 pub mod run;
+pub mod shared;
 pub mod stack;
 pub mod status;
 pub mod time;

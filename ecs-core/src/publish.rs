@@ -3,12 +3,14 @@
 
 use serde::Serialize;
 
+use crate::aws::Clients;
 use crate::build::{Artifact, compile};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::image::{ImageInput, OciImage, Platform};
 use crate::registry::{
-    PushReport, RegistryClient, RepositoryInfo, authorization, ensure_repository, git_state, push, resolve_tag,
+    FoundRepository, PushReport, RegistryAuth, RegistryClient, RepositoryInfo, authorization, find_repository,
+    git_state, prepare_repository, push, resolve_tag,
 };
 use crate::report::Reporter;
 
@@ -90,53 +92,91 @@ pub async fn image_of(settings: &Settings, artifact: Artifact, reporter: &dyn Re
 /// Build, image, ECR and registry errors.
 pub async fn publish(
     settings: &Settings,
-    ecr: &aws_sdk_ecr::Client,
+    clients: &Clients,
     options: &PublishOptions,
     reporter: &dyn Reporter,
 ) -> Result<Published> {
     let built = build_image(settings, reporter).await?;
-    push_built(settings, ecr, options, &built, reporter).await
+    push_built(settings, clients, options, &built, reporter).await
 }
 
-/// Pushes an image built by [`build_image`] to the service's ECR repository, creating the repository when missing.
+/// Pushes an image built by [`build_image`] to the service's ECR repository, creating the repository when missing:
+/// [`prepare_push`], then [`PushTarget::push`].
 ///
 /// # Errors
 /// ECR and registry errors.
 pub async fn push_built(
     settings: &Settings,
-    ecr: &aws_sdk_ecr::Client,
+    clients: &Clients,
     options: &PublishOptions,
     built: &BuiltImage,
     reporter: &dyn Reporter,
 ) -> Result<Published> {
-    let step = format!("ECR repository {}", settings.repository);
-    reporter.begin(&step);
-    let repository = ensure_repository(ecr, &settings.repository, &settings.tags).await?;
-    reporter.end(&step, if repository.created { "created" } else { "exists" });
-    let pushed = push_image(settings, ecr, options, &repository, &built.image, reporter).await?;
-    Ok(Published {
-        package: settings.package.clone(),
-        image: repository.digest_reference(&pushed.digest),
-        digest: pushed.digest.clone(),
-        binary_size: built.artifact.size,
-        image_size: built.image.layers_size(),
-        layers: built.image.layers.iter().map(|l| (l.digest.clone(), l.size())).collect(),
-        config: (built.image.config.digest.clone(), built.image.config.size()),
-        push: pushed,
-        repository_created: repository.created,
-    })
+    prepare_push(settings, clients, options).await?.push(settings, clients, built, reporter).await
+}
+
+/// What a push reads before it changes anything: the repository as it is and the registry's login.
+#[derive(Debug, Clone)]
+pub struct PushTarget {
+    found: Option<FoundRepository>,
+    auth: RegistryAuth,
+}
+
+/// Reads what the push of `settings`' image needs, changing nothing: the repository and, at the same time, the
+/// registry's login (asked for once for every service of the command: a token is valid for 12 hours and for
+/// every repository of the account).
+///
+/// # Errors
+/// ECR errors, and an unusable token or registry endpoint.
+pub async fn prepare_push(settings: &Settings, clients: &Clients, options: &PublishOptions) -> Result<PushTarget> {
+    let endpoint = options.registry_endpoint.as_deref();
+    let (found, auth) = tokio::try_join!(
+        find_repository(&clients.ecr, &settings.repository),
+        clients.shared.read(format!("ecr authorization {endpoint:?}"), || authorization(&clients.ecr, endpoint)),
+    )?;
+    Ok(PushTarget { found, auth })
+}
+
+impl PushTarget {
+    /// Creates the repository when it was missing (or gives a managed one its lifecycle policy), then pushes the
+    /// blobs the registry lacks and the manifest.
+    ///
+    /// # Errors
+    /// ECR and registry errors.
+    pub async fn push(
+        self,
+        settings: &Settings,
+        clients: &Clients,
+        built: &BuiltImage,
+        reporter: &dyn Reporter,
+    ) -> Result<Published> {
+        let step = format!("ECR repository {}", settings.repository);
+        reporter.begin(&step);
+        let repository = prepare_repository(&clients.ecr, &settings.repository, &settings.tags, self.found).await?;
+        reporter.end(&step, if repository.created { "created" } else { "exists" });
+        let pushed = push_image(settings, &self.auth, &repository, &built.image, reporter).await?;
+        Ok(Published {
+            package: settings.package.clone(),
+            image: repository.digest_reference(&pushed.digest),
+            digest: pushed.digest.clone(),
+            binary_size: built.artifact.size,
+            image_size: built.image.layers_size(),
+            layers: built.image.layers.iter().map(|l| (l.digest.clone(), l.size())).collect(),
+            config: (built.image.config.digest.clone(), built.image.config.size()),
+            push: pushed,
+            repository_created: repository.created,
+        })
+    }
 }
 
 async fn push_image(
     settings: &Settings,
-    ecr: &aws_sdk_ecr::Client,
-    options: &PublishOptions,
+    auth: &RegistryAuth,
     repository: &RepositoryInfo,
     image: &OciImage,
     reporter: &dyn Reporter,
 ) -> Result<PushReport> {
-    let auth = authorization(ecr, options.registry_endpoint.as_deref()).await?;
-    let client = RegistryClient::new(&auth)?;
+    let client = RegistryClient::new(auth)?;
     let dir = settings.manifest_path.parent().unwrap_or_else(|| std::path::Path::new("."));
     let tag = resolve_tag(&client, &repository.name, git_state(dir).await, image.digest()).await?;
     Ok(push(&client, &repository.name, image, &[tag], reporter).await?)

@@ -158,6 +158,16 @@ impl Stack {
         serde_json::from_str(&self.script("calls.py", &["mutating"])).expect("calls JSON")
     }
 
+    /// Every AWS call the emulator received since the last [`Stack::reset_calls`] (read-only ones too), as
+    /// `service:Operation`.
+    ///
+    /// # Panics
+    /// When the call log cannot be read.
+    #[must_use]
+    pub fn calls(&self) -> Vec<String> {
+        serde_json::from_str(&self.script("calls.py", &["all"])).expect("calls JSON")
+    }
+
     /// Every resource of the kinds cargo-ecs manages, read with boto3.
     #[must_use]
     pub fn snapshot(&self) -> Value {

@@ -43,6 +43,7 @@ fn a_workspace_deploys_its_services_behind_one_load_balancer_and_keeps_it_while_
     let services = ["catalog", "cart", "search"].map(|s| format!("{s}-{env}"));
 
     // One command deploys the three: one build, then each concurrently, each reported.
+    stack.reset_calls();
     let first = run(ws.path(), &["--env", &env, "--workspace", "deploy", "--no-wait", "--output", "json"], &sets);
     assert_eq!(first.code, 0, "{}\n{}", first.stderr, first.stdout);
     let results = first.json();
@@ -51,6 +52,27 @@ fn a_workspace_deploys_its_services_behind_one_load_balancer_and_keeps_it_while_
     assert!(results.iter().all(|r| r["ok"] == true), "{results:?}");
     let compiles = first.stderr.lines().filter(|l| l.contains("\"begin\"") && l.contains("compile ")).count();
     assert_eq!(compiles, 1, "one cargo invocation for the three services:\n{}", first.stderr);
+    // What the three share is read once and created once; what each has of its own, once per service.
+    let calls = stack.calls();
+    let count = |call: &str| calls.iter().filter(|c| *c == call).count();
+    for (call, times) in [
+        ("sts:GetCallerIdentity", 1),
+        ("ec2:DescribeVpcs", 1),
+        ("ec2:DescribeSubnets", 1),
+        ("acm:ListCertificates", 1),
+        ("ecs:DescribeClusters", 1),
+        ("ecs:CreateCluster", 1),
+        ("elasticloadbalancing:DescribeLoadBalancers", 1),
+        ("elasticloadbalancing:CreateLoadBalancer", 1),
+        ("elasticloadbalancing:AddTags", 3),
+        ("elasticloadbalancing:CreateListener", 2),
+        ("ec2:CreateSecurityGroup", 4),
+        ("ecr:GetAuthorizationToken", 1),
+        ("elasticloadbalancing:CreateTargetGroup", 3),
+        ("ecs:CreateService", 3),
+    ] {
+        assert_eq!(count(call), times, "{call}: {calls:?}");
+    }
 
     // One load balancer, three target groups, three rules, three records; every service counted as a user.
     let state = shared(&stack, &cluster, &zone);

@@ -20,7 +20,7 @@ pub async fn run(global: &GlobalArgs, resolved: &[Resolved], reporter: &dyn Repo
     let mut published: Vec<Published> = Vec::new();
     for r in resolved {
         let clients = Clients::from_options(&aws_options(global, &r.settings)).await;
-        published.push(publish(&r.settings, &clients.ecr, &options, reporter).await?);
+        published.push(publish(&r.settings, &clients, &options, reporter).await?);
     }
     printer.result(&published, |all| all.iter().map(render).collect());
     Ok(())

@@ -40,11 +40,26 @@ pub async fn observe_network(
         Some(id) => find_vpc(client, id).await?,
         None => default_vpc(client).await?,
     };
-    let listed = if subnets.is_empty() {
-        describe_subnets(client, Vec::new(), vec![filter("vpc-id", &vpc_id)], &format!("subnets of {vpc_id}")).await?
-    } else {
-        describe_subnets(client, subnets.to_vec(), Vec::new(), &format!("subnets {}", subnets.join(", "))).await?
+    let listed = async {
+        if subnets.is_empty() {
+            describe_subnets(client, Vec::new(), vec![filter("vpc-id", &vpc_id)], &format!("subnets of {vpc_id}")).await
+        } else {
+            describe_subnets(client, subnets.to_vec(), Vec::new(), &format!("subnets {}", subnets.join(", "))).await
+        }
     };
+    let tables = async {
+        client
+            .describe_route_tables()
+            .filters(filter("vpc-id", &vpc_id))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ec2:DescribeRouteTables", format!("route tables of {vpc_id}"), &e))
+    };
+    // Both need only the VPC: read them at the same time.
+    let (listed, tables): (_, Vec<_>) = tokio::try_join!(listed, tables)?;
     let elsewhere: Vec<&aws_sdk_ec2::types::Subnet> =
         listed.iter().filter(|s| s.vpc_id() != Some(vpc_id.as_str())).collect();
     if !elsewhere.is_empty() {
@@ -59,15 +74,6 @@ pub async fn observe_network(
             ),
         ));
     }
-    let tables = client
-        .describe_route_tables()
-        .filters(filter("vpc-id", &vpc_id))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| AwsError::from_sdk("ec2:DescribeRouteTables", format!("route tables of {vpc_id}"), &e))?;
     let mut infos: Vec<SubnetInfo> = listed
         .iter()
         .filter_map(|s| {

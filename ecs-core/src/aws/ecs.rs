@@ -430,6 +430,15 @@ pub async fn observe_service(
     name: &str,
     names: &NameMap,
 ) -> AwsResult<Option<Found<ServiceState>>> {
+    Ok(describe_service(client, cluster, name).await?.map(|service| found_service(&service, names)))
+}
+
+/// The service `name` of `cluster` as ECS describes it, with its tags; `None` when it (or the cluster) does not
+/// exist or is INACTIVE. [`found_service`] turns it into the model once the names it refers to are known.
+///
+/// # Errors
+/// When DescribeServices fails.
+pub async fn describe_service(client: &aws_sdk_ecs::Client, cluster: &str, name: &str) -> AwsResult<Option<Service>> {
     let what = format!("service {name}");
     let described = client
         .describe_services()
@@ -444,10 +453,13 @@ pub async fn observe_service(
         .services()
         .iter()
         .find(|s| s.service_name() == Some(name) && s.status().is_some_and(|status| status != "INACTIVE"))
-        .map(|service| Found {
-            state: service_state_from(service, names),
-            managed: is_managed(&tag_map(service.tags())),
-        }))
+        .cloned())
+}
+
+/// A described service as the model, named through `names`, and whether it carries the managed tag.
+#[must_use]
+pub fn found_service(service: &Service, names: &NameMap) -> Found<ServiceState> {
+    Found { state: service_state_from(service, names), managed: is_managed(&tag_map(service.tags())) }
 }
 
 /// Events kept in a [`ServiceState`], newest first.

@@ -4,7 +4,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
 /// A failed AWS call. Its message names the call and the resource; when the SDK retried the call (throttling,
 /// an internal error of AWS, no answer) it also says how many attempts were made (see [`super::retry_config`]).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "{call} of {resource} failed{}: {message}{}",
     attempts_note(code.as_deref(), *unreachable),

@@ -15,12 +15,15 @@ pub mod sts;
 pub use error::{AwsError, AwsResult};
 pub(crate) use error::{attempts_note, is_throttling_code, throttling_help};
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::shared::Shared;
 
 /// How to reach AWS, from flags and settings. Unset fields fall back to the SDK's usual chain
 /// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `~/.aws/config`, ...).
@@ -106,6 +109,9 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// The region every client talks to (empty when none is configured).
     pub region: String,
+    /// Reads and creates the services of one command share (see [`Shared`]): one per set of clients, which is
+    /// one account, region and endpoint, so nothing is shared across them. Clones share it.
+    pub shared: Arc<Shared>,
 }
 
 impl Clients {
@@ -123,6 +129,7 @@ impl Clients {
             route53: aws_sdk_route53::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             region: config.region().map(ToString::to_string).unwrap_or_default(),
+            shared: Arc::new(Shared::new()),
         }
     }
 
@@ -187,11 +194,11 @@ mod tests {
 
     /// A fake STS on 127.0.0.1 that throttles the first `throttled` calls (as AWS does, in the query protocol),
     /// then answers GetCallerIdentity. Returns its URL and the number of calls it received.
-    async fn throttling_sts(throttled: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    async fn throttling_sts(throttled: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = calls.clone();
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {

@@ -60,19 +60,61 @@ pub struct RegistryAuth {
     pub password: Secret,
 }
 
-/// Returns the repository `name`, creating it when missing: scan on push, immutable tags, tagged
-/// `cargo-ecs:managed = "true"` plus `tags`, with a lifecycle policy keeping the last [`LIFECYCLE_KEEP_IMAGES`].
-/// An existing repository is used as is; only a managed one that lacks the lifecycle policy gets it.
+/// A repository as a push finds it, before anything is changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRepository {
+    /// The repository (`managed` read from its tags; `created` and `lifecycle_policy_added` false).
+    pub info: RepositoryInfo,
+    /// Whether it has a lifecycle policy.
+    pub has_lifecycle_policy: bool,
+}
+
+/// Reads the repository `name` as a push needs it: whether it exists, whether it carries the managed tag and
+/// whether it has a lifecycle policy (read at the same time as the tags). Read-only; `None` when it does not exist.
 ///
 /// # Errors
 /// When an ECR call fails.
-pub async fn ensure_repository(
+pub async fn find_repository(
+    client: &aws_sdk_ecr::Client,
+    name: &str,
+) -> Result<Option<FoundRepository>, RegistryError> {
+    let Some(repository) = describe(client, name).await? else { return Ok(None) };
+    let mut info = info("DescribeRepositories", name, &repository)?;
+    let (tags, policy) = tokio::join!(
+        client.list_tags_for_resource().resource_arn(&info.arn).send(),
+        client.get_lifecycle_policy().repository_name(name).send(),
+    );
+    let tags = tags.map_err(|e| RegistryError::aws("ListTagsForResource", name, &e))?;
+    info.managed = tags.tags().iter().any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE);
+    let has_lifecycle_policy = match policy {
+        Ok(_) => true,
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(GetLifecyclePolicyError::is_lifecycle_policy_not_found_exception) =>
+        {
+            false
+        }
+        Err(error) => return Err(RegistryError::aws("GetLifecyclePolicy", name, &error)),
+    };
+    Ok(Some(FoundRepository { info, has_lifecycle_policy }))
+}
+
+/// Makes the repository `name` ready to push to, from what [`find_repository`] found: creates it when missing
+/// (scan on push, immutable tags, tagged `cargo-ecs:managed = "true"` plus `tags`, with a lifecycle policy keeping
+/// the last [`LIFECYCLE_KEEP_IMAGES`]); an existing one is used as is, except that a managed one without a
+/// lifecycle policy gets it.
+///
+/// # Errors
+/// When an ECR call fails.
+pub async fn prepare_repository(
     client: &aws_sdk_ecr::Client,
     name: &str,
     tags: &BTreeMap<String, String>,
+    found: Option<FoundRepository>,
 ) -> Result<RepositoryInfo, RegistryError> {
-    if let Some(repository) = describe(client, name).await? {
-        return adopt(client, name, &repository).await;
+    if let Some(found) = found {
+        return adopt(client, name, found).await;
     }
     let created = client
         .create_repository()
@@ -93,13 +135,26 @@ pub async fn ensure_repository(
         Err(error)
             if error.as_service_error().is_some_and(CreateRepositoryError::is_repository_already_exists_exception) =>
         {
-            match describe(client, name).await? {
-                Some(repository) => adopt(client, name, &repository).await,
+            match find_repository(client, name).await? {
+                Some(found) => adopt(client, name, found).await,
                 None => Err(RegistryError::aws("CreateRepository", name, &error)),
             }
         }
         Err(error) => Err(RegistryError::aws("CreateRepository", name, &error)),
     }
+}
+
+/// [`find_repository`], then [`prepare_repository`]: the repository `name`, created when missing.
+///
+/// # Errors
+/// When an ECR call fails.
+pub async fn ensure_repository(
+    client: &aws_sdk_ecr::Client,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<RepositoryInfo, RegistryError> {
+    let found = find_repository(client, name).await?;
+    prepare_repository(client, name, tags, found).await
 }
 
 /// The repository, or `None` when it does not exist.
@@ -119,29 +174,12 @@ async fn describe(client: &aws_sdk_ecr::Client, name: &str) -> Result<Option<Rep
 async fn adopt(
     client: &aws_sdk_ecr::Client,
     name: &str,
-    repository: &Repository,
+    found: FoundRepository,
 ) -> Result<RepositoryInfo, RegistryError> {
-    let mut info = info("DescribeRepositories", name, repository)?;
-    let tags = client
-        .list_tags_for_resource()
-        .resource_arn(&info.arn)
-        .send()
-        .await
-        .map_err(|e| RegistryError::aws("ListTagsForResource", name, &e))?;
-    info.managed = tags.tags().iter().any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE);
-    if info.managed {
-        match client.get_lifecycle_policy().repository_name(name).send().await {
-            Ok(_) => {}
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(GetLifecyclePolicyError::is_lifecycle_policy_not_found_exception) =>
-            {
-                put_lifecycle_policy(client, name).await?;
-                info.lifecycle_policy_added = true;
-            }
-            Err(error) => return Err(RegistryError::aws("GetLifecyclePolicy", name, &error)),
-        }
+    let mut info = found.info;
+    if info.managed && !found.has_lifecycle_policy {
+        put_lifecycle_policy(client, name).await?;
+        info.lifecycle_policy_added = true;
     }
     Ok(info)
 }
@@ -314,25 +352,6 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String, RegistryError> {
         return fail(trimmed.to_owned(), "give only scheme, host and port: the registry API is at /v2/ under it");
     }
     Ok(url.origin().ascii_serialization())
-}
-
-/// Whether the repository `name` exists and, if so, whether it carries [`MANAGED_TAG_KEY`]; `None` when it does
-/// not exist. Read-only (unlike [`ensure_repository`]).
-///
-/// # Errors
-/// When DescribeRepositories or ListTagsForResource fails.
-pub async fn observe_repository(client: &aws_sdk_ecr::Client, name: &str) -> Result<Option<bool>, RegistryError> {
-    let Some(repository) = describe(client, name).await? else { return Ok(None) };
-    let Some(arn) = repository.repository_arn() else {
-        return Err(missing("DescribeRepositories", name, "repositoryArn"));
-    };
-    let tags = client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| RegistryError::aws("ListTagsForResource", name, &e))?;
-    Ok(Some(tags.tags().iter().any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE)))
 }
 
 /// Deletes the repository `name` with every image in it. One already gone is success.

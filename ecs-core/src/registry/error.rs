@@ -7,7 +7,7 @@ use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use serde::Deserialize;
 
 /// An error of the ECR API or of the registry (OCI distribution API).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RegistryError {
     /// An ECR API call failed: `ecr:CALL of repository NAME failed[ after N attempts]: MESSAGE`.
     #[error(

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::desired::Desired;
-use super::model::{Ingress, LoadBalancerState, RoleRef};
+use super::model::{
+    Ingress, ListenerSpec, ListenerState, LoadBalancerState, RoleRef, SecurityGroupSpec, SecurityGroupState,
+};
 use super::observed::Observed;
 use super::plan::{Action, Kind, Plan, Step};
 use crate::aws::{self, AwsError, AwsResult, Clients};
@@ -224,6 +226,48 @@ fn union(a: &[Ingress], b: &[Ingress]) -> Vec<Ingress> {
     all.into_iter().collect()
 }
 
+/// Creates the security group with its ingress (`true`), or when it exists already (created by a concurrent deploy
+/// of another service of the load balancer, or by this deploy before it was killed) reads it back (`false`: its
+/// ingress is as that deploy left it).
+async fn create_security_group(
+    client: &aws_sdk_ec2::Client,
+    spec: &SecurityGroupSpec,
+    groups: &BTreeMap<String, String>,
+) -> AwsResult<(SecurityGroupState, bool)> {
+    match aws::ec2::create_security_group(client, spec, groups).await {
+        Ok(state) => Ok((state, true)),
+        Err(error) if error.code.as_deref() == Some("InvalidGroup.Duplicate") => {
+            let names: BTreeMap<String, String> = groups.iter().map(|(name, id)| (id.clone(), name.clone())).collect();
+            let found = aws::ec2::observe_security_group(client, &spec.vpc_id, &spec.name)
+                .await?
+                .filter(|f| f.managed)
+                .ok_or(error)?;
+            Ok((aws::ec2::name_group_peers(found.state, &names), false))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Creates the listener, or when the load balancer has one on the port already (a concurrent deploy of another
+/// service of it), reads that one back to use it.
+async fn create_listener(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    lb_arn: &str,
+    spec: &ListenerSpec,
+    target: Option<&str>,
+) -> AwsResult<ListenerState> {
+    match aws::elb::create_listener(client, lb_arn, spec, target).await {
+        Err(error) if error.code.as_deref() == Some("DuplicateListener") => {
+            aws::elb::observe_listeners(client, lb_arn, &BTreeMap::new())
+                .await?
+                .into_iter()
+                .find(|l| l.port == spec.port)
+                .ok_or(error)
+        }
+        other => other,
+    }
+}
+
 async fn apply_step(
     step: &Step,
     desired: &Desired,
@@ -274,12 +318,21 @@ async fn apply_step(
             Ok((format!("retention {} days", desired.log_group.retention_days), Output::Nothing))
         }
         Kind::Cluster => {
+            let spec = &desired.cluster;
             if create {
-                aws::ecs::create_cluster(&clients.ecs, &desired.cluster).await?;
+                // Services of the cluster deployed together create it once: the others add what they need to it.
+                let (created, ran) = clients
+                    .shared
+                    .once(format!("create ecs cluster {}", spec.name), || aws::ecs::create_cluster(&clients.ecs, spec))
+                    .await;
+                let state = created?;
+                if !ran && !spec.capacity_providers.iter().all(|p| state.capacity_providers.contains(p)) {
+                    aws::ecs::update_cluster(&clients.ecs, spec).await?;
+                }
             } else {
-                aws::ecs::update_cluster(&clients.ecs, &desired.cluster).await?;
+                aws::ecs::update_cluster(&clients.ecs, spec).await?;
             }
-            Ok((desired.cluster.capacity_providers.join(", "), Output::Nothing))
+            Ok((spec.capacity_providers.join(", "), Output::Nothing))
         }
         Kind::LoadBalancerSecurityGroup | Kind::ServiceSecurityGroup => {
             let (spec, found) = if step.kind == Kind::ServiceSecurityGroup {
@@ -289,26 +342,21 @@ async fn apply_step(
                 (spec, &observed.lb_security_group)
             };
             let groups = &resolved.security_groups;
-            let existing = found.as_ref().filter(|_| !create).map(|f| f.state.clone());
-            let existing = match existing {
-                Some(state) => Some(state),
-                None => match aws::ec2::create_security_group(&clients.ec2, spec, groups).await {
-                    Ok(state) => return Ok((state.id.clone(), Output::SecurityGroup(state.name, state.id))),
-                    // Created meanwhile by a concurrent deploy of another service of the load balancer (or by
-                    // this deploy before it was killed): use it.
-                    Err(error) if error.code.as_deref() == Some("InvalidGroup.Duplicate") => {
-                        let names: BTreeMap<String, String> =
-                            groups.iter().map(|(name, id)| (id.clone(), name.clone())).collect();
-                        let found = aws::ec2::observe_security_group(&clients.ec2, &spec.vpc_id, &spec.name)
-                            .await?
-                            .filter(|f| f.managed)
-                            .ok_or(error)?;
-                        Some(aws::ec2::name_group_peers(found.state, &names))
+            let state = match found.as_ref().filter(|_| !create) {
+                Some(found) => found.state.clone(),
+                None => {
+                    // The services of a load balancer deployed together create its group once; the others open
+                    // the ports they need that it lacks.
+                    let key = format!("create ec2 security group {} {}", spec.vpc_id, spec.name);
+                    let (created, ran) =
+                        clients.shared.once(key, || create_security_group(&clients.ec2, spec, groups)).await;
+                    let (state, fresh) = created?;
+                    if ran && fresh {
+                        return Ok((state.id.clone(), Output::SecurityGroup(state.name, state.id)));
                     }
-                    Err(error) => return Err(error),
-                },
+                    state
+                }
             };
-            let state = existing.ok_or_else(|| missing("security group", &spec.name))?;
             // The load balancer's group is shared: keep the ports other services opened.
             let mut spec = spec.clone();
             if step.kind == Kind::LoadBalancerSecurityGroup {
@@ -325,11 +373,20 @@ async fn apply_step(
                     aws::elb::update_load_balancer(&clients.elb, spec, &found.state, &group).await?
                 }
                 _ => {
-                    // CreateLoadBalancer answers with the existing one when a concurrent deploy of another service
-                    // created it, without this service's tags: add its user tag either way.
-                    let state = aws::elb::create_load_balancer(&clients.elb, spec, &group).await?;
-                    aws::elb::set_user_tag(&clients.elb, &state.arn, &spec.name, &spec.user, true).await?;
-                    state
+                    // The services of a load balancer deployed together create it once; the others add their user
+                    // tag to it. CreateLoadBalancer also answers with the existing one when another process
+                    // created it, without this service's tags: the creator adds its user tag either way.
+                    let key = format!("create elbv2 load balancer {}", spec.name);
+                    let (created, ran) = clients
+                        .shared
+                        .once(key, || async {
+                            let state = aws::elb::create_load_balancer(&clients.elb, spec, &group).await?;
+                            aws::elb::set_user_tag(&clients.elb, &state.arn, &spec.name, &spec.user, true).await?;
+                            Ok(state)
+                        })
+                        .await;
+                    let state = created?;
+                    if ran { state } else { aws::elb::update_load_balancer(&clients.elb, spec, &state, &group).await? }
                 }
             };
             Ok((state.dns_name.clone(), Output::LoadBalancer(state)))
@@ -351,21 +408,18 @@ async fn apply_step(
             let lb = resolved.load_balancer.as_ref().ok_or_else(|| missing("load balancer", &step.name))?;
             let target = resolved.target_group.as_deref();
             let Some(arn) = resolved.listeners.get(&spec.port).filter(|_| !create) else {
-                let state = match aws::elb::create_listener(&clients.elb, &lb.arn, spec, target).await {
-                    Ok(state) => state,
-                    // A concurrent deploy of another service of the load balancer created it: use it as it is
-                    // (its default action is the catch-all's or a neutral one).
-                    Err(error) if error.code.as_deref() == Some("DuplicateListener") => {
-                        aws::elb::observe_listeners(&clients.elb, &lb.arn, &BTreeMap::new())
-                            .await?
-                            .into_iter()
-                            .find(|l| l.port == spec.port)
-                            .ok_or(error)?
-                    }
-                    Err(error) => return Err(error),
-                };
+                // The services of a load balancer deployed together create each listener once; another process's
+                // deploy may have created it too. Either way one listener exists, with its default action the
+                // catch-all's or a neutral one: this service only adds its certificate to it when it lacks it.
+                let key = format!("create elbv2 listener {} {}", lb.arn, spec.port);
+                let (created, _) =
+                    clients.shared.once(key, || create_listener(&clients.elb, &lb.arn, spec, target)).await;
+                let state = created?;
+                if let Some(certificate) = spec.certificate_arn.as_ref().filter(|c| !state.certificates.contains(c)) {
+                    aws::elb::add_listener_certificate(&clients.elb, &state.arn, certificate).await?;
+                }
                 return Ok((
-                    format!("default action: {}", spec.action.describe()),
+                    format!("default action: {}", state.action.describe()),
                     Output::Listener(spec.port, state.arn),
                 ));
             };

@@ -46,18 +46,29 @@ pub async fn lookups(settings: &Settings, clients: &Clients) -> Result<Lookups> 
         ));
     }
     let certificate = settings.load_balancer.as_ref().and_then(|lb| lb.certificate.clone());
+    // Services deployed together mostly share these: each is read once for all of them.
+    let shared = &clients.shared;
+    let (vpc, subnets) = (settings.vpc.as_deref(), &settings.subnets);
     let (account, network, certificate_arn, zone) = tokio::try_join!(
-        aws::sts::account_id(&clients.sts),
-        aws::ec2::observe_network(&clients.ec2, settings.vpc.as_deref(), &settings.subnets),
+        shared.read("sts account", || aws::sts::account_id(&clients.sts)),
+        shared.read(format!("ec2 network {vpc:?} {subnets:?}"), || {
+            aws::ec2::observe_network(&clients.ec2, vpc, subnets)
+        }),
         async {
             match &certificate {
-                Some(wanted) => aws::acm::find_certificate(&clients.acm, wanted).await,
+                Some(wanted) => {
+                    let key = format!("acm certificate {wanted}");
+                    shared.read(key, || aws::acm::find_certificate(&clients.acm, wanted)).await
+                }
                 None => Ok(None),
             }
         },
         async {
             match &settings.dns {
-                Some(dns) => aws::route53::find_zone(&clients.route53, &dns.zone).await,
+                Some(dns) => {
+                    let key = format!("route53 zone {}", dns.zone);
+                    shared.read(key, || aws::route53::find_zone(&clients.route53, &dns.zone)).await
+                }
                 None => Ok(None),
             }
         },
@@ -82,6 +93,7 @@ pub async fn lookups(settings: &Settings, clients: &Clients) -> Result<Lookups> 
 
 /// Every resource of the stack, as it is now.
 async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) -> Result<Observed> {
+    let shared = &clients.shared;
     let vpc = lookups.network.vpc_id.as_str();
     let lb = settings.load_balancer.as_ref();
     let lb_sg_name = names::lb_security_group(settings);
@@ -107,21 +119,31 @@ async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) ->
         target_group,
         task_definition,
         record,
+        service,
     ) = tokio::try_join!(
         role(Some(&settings.execution_role)),
         role(settings.task_role.as_ref()),
         aws::logs::observe_log_group(&clients.logs, &log_group_name),
-        aws::ecs::observe_cluster(&clients.ecs, &settings.cluster),
+        // The cluster, the load balancer and its security group are shared by the services of a cluster.
+        shared.read(format!("ecs cluster {}", settings.cluster), || {
+            aws::ecs::observe_cluster(&clients.ecs, &settings.cluster)
+        }),
         async {
             match &lb_sg_name {
-                Some(name) => aws::ec2::observe_security_group(&clients.ec2, vpc, name).await,
+                Some(name) => {
+                    let key = format!("ec2 security group {vpc} {name}");
+                    shared.read(key, || aws::ec2::observe_security_group(&clients.ec2, vpc, name)).await
+                }
                 None => Ok(None),
             }
         },
         aws::ec2::observe_security_group(&clients.ec2, vpc, &service_sg_name),
         async {
             match lb {
-                Some(lb) => aws::elb::observe_load_balancer(&clients.elb, &lb.name).await,
+                Some(lb) => {
+                    let key = format!("elbv2 load balancer {}", lb.name);
+                    shared.read(key, || aws::elb::observe_load_balancer(&clients.elb, &lb.name)).await
+                }
                 None => Ok(None),
             }
         },
@@ -138,6 +160,8 @@ async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) ->
                 _ => Ok(None),
             }
         },
+        // Described now, named once the groups it refers to are known.
+        aws::ecs::describe_service(&clients.ecs, &settings.cluster, &settings.service),
     )?;
     let group_names: BTreeMap<String, String> =
         [&lb_sg, &service_sg].into_iter().flatten().map(|g| (g.state.id.clone(), g.state.name.clone())).collect();
@@ -152,7 +176,7 @@ async fn resources(settings: &Settings, clients: &Clients, lookups: &Lookups) ->
     };
     let rules = aws::elb_rules::observe_rules(&clients.elb, &listeners, &target_group_names).await?;
     let names = aws::ecs::NameMap { security_groups: group_names.clone(), target_groups: target_group_names };
-    let service = aws::ecs::observe_service(&clients.ecs, &settings.cluster, &settings.service, &names).await?;
+    let service = service.map(|service| aws::ecs::found_service(&service, &names));
     Ok(Observed {
         execution_role,
         task_role,
