@@ -74,6 +74,7 @@ def run(binary: str, directory: Path, args: list[str], target: Path, endpoint: s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
+    parser.add_argument("--profile", default="?", help="the cargo profile the binary was built with (for the header)")
     parser.add_argument("--services", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
@@ -96,7 +97,7 @@ def main() -> None:
         print(json.dumps(rows, indent=1))
         return
     print(f"first deploy after compile, {args.services} services (--workspace) vs 1 (-p), median of {args.runs} runs,"
-          " fresh stacks each time")
+          f" fresh stacks each time; cargo-ecs {args.profile} build")
     print(f"{'AWS':26}{'N services':>11}{'1 service':>11}{'ratio':>8}{'goal':>7}  {'calls N/1':>10}")
     for row in rows:
         verdict = "PASS" if row["ratio"] <= row["goal"] else "MISS"
