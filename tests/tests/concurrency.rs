@@ -2,10 +2,14 @@
 //! in-progress marker refuses a second deploy while the first runs, a stale marker is taken over, and an
 //! interrupted apply stops at a safe point and is finished by the next deploy.
 
+#![allow(clippy::print_stdout, reason = "what the two racing deploys did is printed for --nocapture")]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use cargo_ecs_tests::{Output, Stack, binary, cargo_ecs, fixture, fixture_target_dir, unique_name};
+use cargo_ecs_tests::{
+    Output, Stack, binary, cargo_ecs, cargo_ecs_command, fixture, fixture_target_dir, plan_changes, unique_name,
+};
 
 fn deploy(dir: &std::path::Path, name: &str, extra: &[&str]) -> Output {
     let service = format!("service={name}");
@@ -114,4 +118,56 @@ fn ctrl_c_during_the_apply_stops_at_a_safe_point_and_the_next_deploy_finishes() 
     assert!(next.stdout.contains("create service") || next.stderr.contains("create service"), "{}", next.stderr);
     let again = deploy(ws.path(), &name, &[]);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+}
+
+#[test]
+fn two_deploys_of_one_service_started_together_apply_once_and_leave_no_duplicate() {
+    let stack = Stack::get();
+    let _aws = stack.lock();
+    let ws = fixture("web");
+    let name = unique_name("race");
+    let (service, repository) = (format!("service={name}"), format!("repository={name}"));
+    let args = ["deploy", "--no-wait", "--output", "json", "--set", &service, "--set", &repository];
+    let start = || {
+        cargo_ecs_command(ws.path(), &args, &[])
+            .args(["--set", "assign-public-ip=true"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start deploy")
+    };
+    // Compiled first (the fixture's target directory is shared), so both reach AWS at about the same time.
+    let built = cargo_ecs(ws.path(), &["build"], &[]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let (a, b) = (start(), start());
+    let outputs = [a.wait_with_output().expect("first"), b.wait_with_output().expect("second")];
+    let mut applied = 0;
+    for out in &outputs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => applied += 1,
+            // The other one held the marker: a clear refusal that names it and says how to take over.
+            Some(1) => {
+                assert!(stderr.contains(&format!("service {name} is being deployed by")), "{stderr}");
+                assert!(stderr.contains("--force"), "{stderr}");
+            }
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+    }
+    assert!(applied >= 1, "one of the two deploys applied");
+    let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
+    println!(
+        "two deploys of {name} started together: exit codes {codes:?}: {applied} applied, {} refused",
+        2 - applied
+    );
+    // However the two met, the service is whole, once.
+    let plan_args =
+        ["plan", "--output", "json", "--set", &service, "--set", &repository, "--set", "assign-public-ip=true"];
+    let plan = cargo_ecs(ws.path(), &plan_args, &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan = plan.json()[0].clone();
+    assert_eq!(plan_changes(&plan), Vec::<(String, String)>::new(), "{}", plan["plan"]);
+    let counted = stack.duplicates(&name, &plan);
+    assert_eq!(counted["duplicates"], serde_json::json!([]), "{counted}");
+    assert_eq!(stack.script("marker.py", &["show", &name, &name]).trim(), "null", "no marker left behind");
 }
