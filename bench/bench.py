@@ -259,18 +259,20 @@ def table(doc: dict[str, Any]) -> str:
 
 def bench_p4(crate: Crate, work: Path, repeat: int) -> tuple[list[dict[str, Any]], Path]:
     """ARM64 cross build (`cargo ecs build`: compile + image) vs native x86_64 `cargo build --release`."""
+
+    def pair(i: int, cross_dir: Path, native_dir: Path, cross: list[float], native: list[float]) -> None:
+        # Alternate which goes first, so neither always gets the warmer caches.
+        builds = [lambda: cross.append(crate.ecs(["build"], cross_dir)[0]),
+                  lambda: native.append(crate.cargo_build(native_dir))]
+        for build in builds if i % 2 == 0 else reversed(builds):
+            build()
+
     clean_cross, clean_native = [], []
     for i in range(repeat):
         cross_dir, native_dir = work / f"target-cross-{i}", work / f"target-native-{i}"
         for d in (cross_dir, native_dir):
             shutil.rmtree(d, ignore_errors=True)
-        # Alternate which goes first, so neither always gets the warmer caches.
-        if i % 2 == 0:
-            clean_cross.append(crate.ecs(["build"], cross_dir)[0])
-            clean_native.append(crate.cargo_build(native_dir))
-        else:
-            clean_native.append(crate.cargo_build(native_dir))
-            clean_cross.append(crate.ecs(["build"], cross_dir)[0])
+        pair(i, cross_dir, native_dir, clean_cross, clean_native)
         log(f"P4 clean #{i + 1}: cross {clean_cross[-1]:.2f} s, native {clean_native[-1]:.2f} s")
     cross_dir, native_dir = work / "target-cross-0", work / "target-native-0"
     for i in range(1, repeat):
@@ -279,12 +281,7 @@ def bench_p4(crate: Crate, work: Path, repeat: int) -> tuple[list[dict[str, Any]
     inc_cross, inc_native = [], []
     for i in range(repeat):
         crate.edit()
-        if i % 2 == 0:
-            inc_cross.append(crate.ecs(["build"], cross_dir)[0])
-            inc_native.append(crate.cargo_build(native_dir))
-        else:
-            inc_native.append(crate.cargo_build(native_dir))
-            inc_cross.append(crate.ecs(["build"], cross_dir)[0])
+        pair(i, cross_dir, native_dir, inc_cross, inc_native)
         log(f"P4 incremental #{i + 1}: cross {inc_cross[-1]:.2f} s, native {inc_native[-1]:.2f} s")
     shutil.rmtree(native_dir, ignore_errors=True)
     rows = []
