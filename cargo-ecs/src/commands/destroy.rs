@@ -35,6 +35,9 @@ pub async fn run(
 ) -> Result<()> {
     let mut outcomes = Vec::new();
     for r in resolved {
+        // Clients of their own for each service: the reads they share (`Clients::shared`) are kept for the life of
+        // the clients, and the previous service's destroy has changed what the next one must read afresh (the
+        // load balancer's users, the cluster's services).
         let clients = Clients::from_options(&aws_options(global, &r.settings)).await;
         let teardown = plan(&r.settings, &clients, args.purge_images).await?;
         let mut outcome = Outcome { service: r.settings.service.clone(), teardown, destroyed: None };
